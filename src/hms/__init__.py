@@ -1,0 +1,3 @@
+"""HMS: hospital management service."""
+
+__version__ = "0.1.0"

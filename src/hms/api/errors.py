@@ -1,0 +1,187 @@
+"""The REST adapter's one error handler: every failure becomes the contract's envelope."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import orjson
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from hms.db import utcnow
+from hms.errors import HMSError
+
+log = logging.getLogger("hms.api")
+
+_STATUS_CODES = {
+    400: "BAD_REQUEST",
+    401: "UNAUTHORIZED",
+    403: "FORBIDDEN",
+    404: "NOT_FOUND",
+    405: "METHOD_NOT_ALLOWED",
+    406: "NOT_ACCEPTABLE",
+    409: "CONFLICT",
+    412: "PRECONDITION_FAILED",
+    413: "PAYLOAD_TOO_LARGE",
+    415: "UNSUPPORTED_MEDIA_TYPE",
+    422: "VALIDATION_ERROR",
+    429: "RATE_LIMITED",
+    500: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+}
+_STATUS_MESSAGES = {
+    404: "No such endpoint",
+    405: "Method not allowed on this endpoint",
+}
+
+
+def error_body(
+    *, status: int, code: str, message: str, details: dict[str, Any] | None, request_id: str | None
+) -> bytes:
+    return orjson.dumps(
+        {
+            "error": {
+                "code": code,
+                "message": message,
+                "details": details or {},
+                "timestamp": utcnow().strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "request_id": request_id,
+            }
+        }
+    )
+
+
+def error_response(
+    request: Request | None,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    request_id = getattr(request.state, "request_id", None) if request is not None else None
+    return Response(
+        error_body(
+            status=status, code=code, message=message, details=details, request_id=request_id
+        ),
+        status_code=status,
+        media_type="application/json",
+        headers=headers,
+    )
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc]
+    if parts and parts[0] in ("body", "query", "path", "header", "cookie"):
+        parts = parts[1:]
+    # Pydantic names union branches and validator functions in the location; drop them.
+    parts = [p for p in parts if not p.startswith(("function-", "str", "Allergy", "tagged"))]
+    return ".".join(parts) or "body"
+
+
+def _message(err: dict[str, Any]) -> str:
+    msg = str(err.get("msg", "Invalid value"))
+    if err.get("type") == "extra_forbidden":
+        return "Unknown field"
+    if err.get("type") == "missing":
+        return "Field required"
+    return msg.removeprefix("Value error, ")
+
+
+def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
+    items = []
+    seen = set()
+    for err in errors:
+        item = {"field": _field(tuple(err.get("loc", ()))), "error": _message(err)}
+        key = (item["field"], item["error"])
+        if key not in seen:
+            seen.add(key)
+            items.append(item)
+    first = items[0] if items else {"field": "body", "error": "Invalid request"}
+    return {"field": first["field"], "error": first["error"], "errors": items}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(HMSError)
+    async def _domain(request: Request, exc: HMSError) -> Response:
+        return error_response(
+            request,
+            status=exc.status,
+            code=exc.code,
+            message=exc.message,
+            details=exc.details,
+            headers=exc.headers,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> Response:
+        errors = list(exc.errors())
+        if any(e.get("type") == "json_invalid" for e in errors):
+            return error_response(
+                request,
+                status=400,
+                code="BAD_REQUEST",
+                message="Malformed JSON in request body",
+                details={"error": "Request body is not valid JSON"},
+            )
+        details = validation_details(errors)
+        more = len(details["errors"]) - 1
+        message = f"Invalid request data: {details['field']}: {details['error']}"
+        if more > 0:
+            message += f" (and {more} more)"
+        return error_response(
+            request, status=422, code="VALIDATION_ERROR", message=message, details=details
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        code = _STATUS_CODES.get(exc.status_code, "ERROR")
+        message = exc.detail if isinstance(exc.detail, str) else "Request failed"
+        if message in ("Not Found", "Method Not Allowed"):
+            message = _STATUS_MESSAGES.get(exc.status_code, message)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 401:
+            headers.setdefault("WWW-Authenticate", "Bearer")
+        return error_response(
+            request, status=exc.status_code, code=code, message=message, headers=headers
+        )
+
+    @app.exception_handler(IntegrityError)
+    async def _integrity(request: Request, exc: IntegrityError) -> Response:
+        return error_response(
+            request,
+            status=409,
+            code="CONFLICT",
+            message="The request conflicts with an existing record",
+        )
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(request: Request, exc: DBAPIError) -> Response:
+        log.error("database unavailable: %s", type(exc.orig).__name__)
+        return error_response(
+            request,
+            status=503,
+            code="SERVICE_UNAVAILABLE",
+            message="The database is unavailable; try again shortly",
+            headers={"Retry-After": "5"},
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> Response:
+        if isinstance(exc, OSError | ConnectionError):
+            return error_response(
+                request,
+                status=503,
+                code="SERVICE_UNAVAILABLE",
+                message="A backing service is unavailable; try again shortly",
+                headers={"Retry-After": "5"},
+            )
+        log.error("unhandled error", exc_info=exc)
+        return error_response(
+            request, status=500, code="INTERNAL_ERROR", message="Internal server error"
+        )

@@ -1,0 +1,100 @@
+"""create_app(): the one ASGI application with every door mounted."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from hms import __version__
+from hms.api.docs import OPENAPI_PATH, mount_docs
+from hms.api.errors import install_error_handlers
+from hms.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from hms.api.ratelimit import RateLimitMiddleware, RateLimits
+from hms.api.rest import audit, auth, health, patients, providers
+from hms.config import Settings, get_settings
+from hms.runtime import Runtime
+
+DESCRIPTION = """\
+HMS keeps patients, clinical encounters, prescriptions, lab orders, appointments and billing.
+
+Sign in with `POST /auth/token`, then send `Authorization: Bearer <access_token>`.
+Errors use one envelope: `{"error": {"code", "message", "details", "timestamp", "request_id"}}`.
+"""
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> FastAPI:
+    settings = settings or get_settings()
+    runtime = runtime or Runtime.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await runtime.close()
+
+    app = FastAPI(
+        title="HMS API",
+        version=__version__,
+        description=DESCRIPTION,
+        openapi_url=OPENAPI_PATH,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.runtime = runtime
+    install_error_handlers(app)
+
+    api = APIRouter(prefix="/api/v1")
+    for module in (patients, providers, audit):
+        api.include_router(module.router)
+    app.include_router(api)
+    app.include_router(auth.router)
+    app.include_router(health.router)
+    mount_docs(app)
+
+    # Added innermost first: the request id wraps everything, so even a 413 or 429 carries it.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    if settings.rate_limit_enabled:
+        app.add_middleware(
+            RateLimitMiddleware,
+            limits=RateLimits(settings.rate_limit, settings.redis_url),
+            auth=runtime.auth,
+        )
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_credentials=False,
+            allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
+            allow_headers=[
+                "Authorization",
+                "Content-Type",
+                "If-Match",
+                "Idempotency-Key",
+                "X-Request-ID",
+            ],
+            expose_headers=[
+                "ETag",
+                "Location",
+                "X-Request-ID",
+                "X-RateLimit-Limit",
+                "X-RateLimit-Remaining",
+                "X-RateLimit-Reset",
+                "Retry-After",
+            ],
+        )
+    app.add_middleware(
+        RequestContextMiddleware, security_headers=settings.security_headers, hsts=settings.hsts
+    )
+    return app
+
+
+def create_served_app() -> FastAPI:
+    """The factory `hms serve` gives uvicorn (also in each worker process)."""
+    from hms.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings.log_level)
+    return create_app(settings)

@@ -1,0 +1,121 @@
+"""Domain events and the broker that carries them.
+
+Services queue events on their unit of work; they are published only after it commits, so no
+subscriber hears of a change that was rolled back. In-process by default; Redis pub/sub when
+HMS_REDIS_URL is set, so that every server process hears every event.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+import orjson
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hms.db import add_after_commit, utcnow
+
+log = logging.getLogger("hms.events")
+CHANNEL = "hms:events"
+
+
+@dataclass(frozen=True)
+class DomainEvent:
+    type: str
+    resource_type: str
+    resource_id: str
+    data: dict[str, Any]
+    patient_id: str | None = None
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    occurred_at: str = field(default_factory=lambda: utcnow().isoformat().replace("+00:00", "Z"))
+
+    def to_json(self) -> bytes:
+        return orjson.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, raw: bytes | str) -> DomainEvent:
+        return cls(**orjson.loads(raw))
+
+
+class Broker(Protocol):
+    async def publish(self, event: DomainEvent) -> None: ...
+    def subscribe(self) -> AsyncIterator[DomainEvent]: ...
+    async def close(self) -> None: ...
+
+
+class InProcessBroker:
+    """Fan-out to the subscribers of this process. Slow subscribers lose the oldest events
+    rather than growing memory without bound."""
+
+    def __init__(self, queue_size: int = 1000) -> None:
+        self._queues: set[asyncio.Queue[DomainEvent]] = set()
+        self._queue_size = queue_size
+
+    async def publish(self, event: DomainEvent) -> None:
+        for queue in list(self._queues):
+            if queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(event)
+
+    async def subscribe(self) -> AsyncIterator[DomainEvent]:
+        queue: asyncio.Queue[DomainEvent] = asyncio.Queue(self._queue_size)
+        self._queues.add(queue)
+        try:
+            while True:
+                yield await queue.get()
+        finally:
+            self._queues.discard(queue)
+
+    async def close(self) -> None:
+        self._queues.clear()
+
+
+class RedisBroker:
+    def __init__(self, url: str) -> None:
+        import redis.asyncio as redis
+
+        self._redis = redis.from_url(url)
+        self._url = url
+
+    async def publish(self, event: DomainEvent) -> None:
+        await self._redis.publish(CHANNEL, event.to_json())
+
+    async def subscribe(self) -> AsyncIterator[DomainEvent]:
+        pubsub = self._redis.pubsub()
+        await pubsub.subscribe(CHANNEL)
+        try:
+            async for message in pubsub.listen():
+                if message.get("type") == "message":
+                    yield DomainEvent.from_json(message["data"])
+        finally:
+            await pubsub.aclose()
+
+    async def close(self) -> None:
+        await self._redis.aclose()
+
+
+def create_broker(redis_url: str | None) -> Broker:
+    return RedisBroker(redis_url) if redis_url else InProcessBroker()
+
+
+def emit(session: AsyncSession, event: DomainEvent) -> None:
+    """Queue an event on this unit of work; it is published after the commit."""
+    session.info.setdefault("events_pending", []).append(event)
+    add_after_commit(session, "events", _publish_pending)
+
+
+async def _publish_pending(session: AsyncSession) -> None:
+    broker: Broker | None = session.info.get("broker")
+    for event in session.info.pop("events_pending", []):
+        if broker is None:
+            continue
+        try:
+            await broker.publish(event)
+        except Exception:  # the change is committed; a broker outage must not fail the request
+            log.exception("could not publish event", extra={"event_type": event.type})

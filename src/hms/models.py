@@ -1,0 +1,22 @@
+"""Imports every table so that Alembic and the tests see the whole schema."""
+
+from hms.api.idempotency import IdempotencyRecord
+from hms.audit.models import AuditChainHead, AuditEntry
+from hms.auth.models import AuthSession, RefreshToken, User
+from hms.db import Base
+from hms.numbering import NumberSequence
+from hms.patients.models import Patient
+from hms.providers.models import Provider
+
+__all__ = [
+    "AuditChainHead",
+    "AuditEntry",
+    "AuthSession",
+    "Base",
+    "IdempotencyRecord",
+    "NumberSequence",
+    "Patient",
+    "Provider",
+    "RefreshToken",
+    "User",
+]

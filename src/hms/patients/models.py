@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Boolean, Date, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hms.db import Base, JSONType, TimestampedMixin
+
+
+class Patient(TimestampedMixin, Base):
+    __tablename__ = "patients"
+
+    patient_number: Mapped[str] = mapped_column(String(16), unique=True)
+    first_name: Mapped[str] = mapped_column(String(100))
+    last_name: Mapped[str] = mapped_column(String(100))
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str] = mapped_column(String(1))
+    contact_number: Mapped[str | None] = mapped_column(String(32))
+    email: Mapped[str | None] = mapped_column(String(254))
+    address: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    emergency_contact: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
+    blood_type: Mapped[str | None] = mapped_column(String(3))
+    allergies: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    medical_conditions: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    current_medications: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    version: Mapped[int] = mapped_column(Integer)
+
+    # Normalised copies for search: lower case, accents removed, digits only.
+    search_name: Mapped[str] = mapped_column(String(210))
+    email_normalized: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone_digits: Mapped[str | None] = mapped_column(String(32), index=True)
+
+    __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        Index("ix_patients_last_first", "last_name", "first_name"),
+        Index("ix_patients_created_at", "created_at"),
+    )

@@ -1,0 +1,261 @@
+"""Patient records: registration, lookup, update, deactivation, listing and search."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from typing import Any
+
+from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.exc import StaleDataError
+
+from hms import events
+from hms.audit import service as audit
+from hms.auth.permissions import Actor, Permission
+from hms.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
+from hms.numbering import next_number
+from hms.patients import search as patient_search
+from hms.patients.models import Patient
+from hms.patients.schemas import (
+    REQUIRED_FIELDS,
+    SELF_SERVICE_FIELDS,
+    PatientCreate,
+    PatientSummary,
+    PatientUpdate,
+)
+
+NUMBER_PATTERN = re.compile(r"^P\d{8,}$")
+
+
+def patient_scope(actor: Actor) -> ColumnElement[bool]:
+    """The rows this actor may reach: all for staff, its own for a patient user."""
+    scope = actor.patient_scope
+    return Patient.id == scope if scope is not None else true()
+
+
+def reference_condition(ref: str) -> ColumnElement[bool]:
+    """A path reference is either the record's UUID or its patient number."""
+    try:
+        return Patient.id == uuid.UUID(ref)
+    except ValueError:
+        pass
+    if NUMBER_PATTERN.match(ref.upper()):
+        return Patient.patient_number == ref.upper()
+    raise NotFound("Patient not found")
+
+
+async def load_patient(session: AsyncSession, *, actor: Actor, ref: str) -> Patient:
+    """A patient this actor may reach, without auditing (for services that audit themselves)."""
+    row = await session.execute(
+        select(Patient).where(reference_condition(ref), patient_scope(actor))
+    )
+    patient = row.scalar_one_or_none()
+    if patient is None:
+        raise NotFound("Patient not found")
+    return patient
+
+
+async def create_patient(session: AsyncSession, *, actor: Actor, data: PatientCreate) -> Patient:
+    actor.require(Permission.PATIENTS_CREATE)
+    values = data.model_dump(exclude_none=True)
+    patient = Patient(id=uuid.uuid4(), is_active=True, **_normalized(values))
+    patient.patient_number = await next_number(session, "P")
+    session.add(patient)
+    await session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="patient.create",
+        resource_type="patient",
+        resource_id=patient.id,
+        patient_id=patient.id,
+    )
+    _emit(session, "patient_created", patient)
+    return patient
+
+
+async def get_patient(session: AsyncSession, *, actor: Actor, ref: str) -> Patient:
+    actor.require(Permission.PATIENTS_READ)
+    patient = await load_patient(session, actor=actor, ref=ref)
+    audit.record(
+        session,
+        actor=actor,
+        action="patient.read",
+        resource_type="patient",
+        resource_id=patient.id,
+        patient_id=patient.id,
+    )
+    return patient
+
+
+async def update_patient(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    ref: str,
+    data: PatientUpdate,
+    expected_version: int | None = None,
+) -> Patient:
+    actor.require(Permission.PATIENTS_UPDATE)
+    patient = await load_patient(session, actor=actor, ref=ref)
+    _check_version(patient, expected_version)
+    changes = data.model_dump(exclude_unset=True)
+    for name in REQUIRED_FIELDS:
+        if name in changes and changes[name] is None:
+            raise ValidationFailed(name, "This field cannot be empty")
+    if actor.is_patient and (denied := sorted(set(changes) - SELF_SERVICE_FIELDS)):
+        raise Forbidden(f"Patients may update only their contact details, not {', '.join(denied)}")
+    if not patient.is_active:
+        raise Conflict("The patient is deactivated; its record can no longer be changed")
+    merged = {
+        "first_name": patient.first_name,
+        "last_name": patient.last_name,
+        "email": patient.email,
+        "contact_number": patient.contact_number,
+        **changes,
+    }
+    for name, value in _normalized(merged).items():
+        if name in changes or name in ("search_name", "email_normalized", "phone_digits"):
+            setattr(patient, name, value)
+    await _flush_versioned(session)
+    audit.record(
+        session,
+        actor=actor,
+        action="patient.update",
+        resource_type="patient",
+        resource_id=patient.id,
+        patient_id=patient.id,
+        details={"fields": sorted(changes)},
+    )
+    _emit(session, "patient_updated", patient)
+    return patient
+
+
+async def deactivate_patient(
+    session: AsyncSession, *, actor: Actor, ref: str, expected_version: int | None = None
+) -> Patient:
+    """Records are never deleted: the patient is marked inactive, and that is audited."""
+    actor.require(Permission.PATIENTS_DEACTIVATE)
+    patient = await load_patient(session, actor=actor, ref=ref)
+    _check_version(patient, expected_version)
+    if patient.is_active:
+        patient.is_active = False
+        await _flush_versioned(session)
+        _emit(session, "patient_deactivated", patient)
+    audit.record(
+        session,
+        actor=actor,
+        action="patient.deactivate",
+        resource_type="patient",
+        resource_id=patient.id,
+        patient_id=patient.id,
+    )
+    return patient
+
+
+async def list_patients(
+    session: AsyncSession, *, actor: Actor, limit: int, offset: int, is_active: bool | None = True
+) -> tuple[list[Patient], int]:
+    actor.require(Permission.PATIENTS_READ)
+    where = patient_scope(actor)
+    if is_active is not None:
+        where = where & (Patient.is_active == is_active)
+    total = (
+        await session.execute(select(func.count()).select_from(Patient).where(where))
+    ).scalar_one()
+    rows = await session.execute(
+        select(Patient)
+        .where(where)
+        .order_by(Patient.last_name, Patient.first_name, Patient.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    patients = list(rows.scalars())
+    _audit_reads(session, actor, "patient.list", patients)
+    return patients, total
+
+
+async def search_patients(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    query: str,
+    limit: int,
+    offset: int,
+    include_inactive: bool = False,
+) -> tuple[list[Patient], int]:
+    actor.require(Permission.PATIENTS_READ)
+    if not query.strip():
+        raise ValidationFailed("query", "Give a name, patient number, e-mail or phone to search")
+    scope = patient_scope(actor)
+    if not include_inactive:
+        scope = scope & Patient.is_active.is_(True)
+    patients, total = await patient_search.search(
+        session, query, scope=scope, limit=limit, offset=offset
+    )
+    _audit_reads(session, actor, "patient.search", patients)
+    return patients, total
+
+
+def _audit_reads(session: AsyncSession, actor: Actor, action: str, patients: list[Patient]) -> None:
+    for patient in patients:
+        audit.record(
+            session,
+            actor=actor,
+            action=action,
+            resource_type="patient",
+            resource_id=patient.id,
+            patient_id=patient.id,
+        )
+
+
+def _normalized(values: dict[str, Any]) -> dict[str, Any]:
+    out = dict(values)
+    if "first_name" in values or "last_name" in values:
+        out["search_name"] = patient_search.search_name(
+            values.get("first_name") or "", values.get("last_name") or ""
+        )
+    if "email" in values:
+        out["email_normalized"] = values["email"].lower() if values["email"] else None
+    if "contact_number" in values:
+        out["phone_digits"] = patient_search.digits(values["contact_number"])
+    return out
+
+
+def _check_version(patient: Patient, expected_version: int | None) -> None:
+    if expected_version is not None and expected_version != patient.version:
+        raise PreconditionFailed(
+            "The patient was changed since you read it; fetch it again and retry",
+            details={"current_etag": etag(patient.version)},
+        )
+
+
+async def _flush_versioned(session: AsyncSession) -> None:
+    try:
+        await session.flush()
+    except StaleDataError:
+        raise PreconditionFailed("The patient was changed by another request; retry") from None
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def event_payload(patient: Patient) -> dict[str, Any]:
+    return PatientSummary.model_validate(patient).model_dump(mode="json") | {
+        "is_active": patient.is_active,
+    }
+
+
+def _emit(session: AsyncSession, kind: str, patient: Patient) -> None:
+    events.emit(
+        session,
+        events.DomainEvent(
+            type=kind,
+            resource_type="patient",
+            resource_id=str(patient.id),
+            patient_id=str(patient.id),
+            data={"patient": event_payload(patient)},
+        ),
+    )
