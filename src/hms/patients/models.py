@@ -30,6 +30,8 @@ class Patient(TimestampedMixin, Base):
 
     # Normalised copies for search: lower case, accents removed, digits only.
     search_name: Mapped[str] = mapped_column(String(210))
+    # Each name word with its letters sorted (" hjno eod "): finds swapped-letter typos.
+    search_keys: Mapped[str] = mapped_column(String(220))
     email_normalized: Mapped[str | None] = mapped_column(String(254), index=True)
     phone_digits: Mapped[str | None] = mapped_column(String(32), index=True)
 

@@ -33,6 +33,15 @@ def search_name(first_name: str, last_name: str) -> str:
     return normalize(f"{first_name} {last_name}")
 
 
+def letter_key(word: str) -> str:
+    return "".join(sorted(word))
+
+
+def search_keys(name: str) -> str:
+    """Every word of a normalised name with its letters sorted, space-delimited on both ends."""
+    return f" {' '.join(letter_key(w) for w in name.split())} "
+
+
 def digits(value: str | None) -> str | None:
     found = "".join(c for c in value or "" if c.isdigit())
     return found or None
@@ -78,8 +87,9 @@ def _word_conditions(dialect: str, words: list[str]) -> tuple[list[ColumnElement
             Patient.search_name.startswith(word, autoescape=True),
             Patient.search_name.contains(f" {word}", autoescape=True),
         )
-        conditions.append(or_(contains, similar))
-        scores.append(case((starts, 1.0), (contains, 0.8), else_=similarity * 0.7))
+        swapped = Patient.search_keys.contains(f" {letter_key(word)} ", autoescape=True)
+        conditions.append(or_(contains, similar, swapped))
+        scores.append(case((starts, 1.0), (swapped, 0.85), (contains, 0.8), else_=similarity * 0.7))
     total: Any = scores[0]
     for score in scores[1:]:
         total = total + score

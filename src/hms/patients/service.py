@@ -26,6 +26,7 @@ from hms.patients.schemas import (
 )
 
 NUMBER_PATTERN = re.compile(r"^P\d{8,}$")
+DERIVED_FIELDS = ("search_name", "search_keys", "email_normalized", "phone_digits")
 
 
 def patient_scope(actor: Actor) -> ColumnElement[bool]:
@@ -116,7 +117,7 @@ async def update_patient(
         **changes,
     }
     for name, value in _normalized(merged).items():
-        if name in changes or name in ("search_name", "email_normalized", "phone_digits"):
+        if name in changes or name in DERIVED_FIELDS:
             setattr(patient, name, value)
     await _flush_versioned(session)
     audit.record(
@@ -216,6 +217,7 @@ def _normalized(values: dict[str, Any]) -> dict[str, Any]:
         out["search_name"] = patient_search.search_name(
             values.get("first_name") or "", values.get("last_name") or ""
         )
+        out["search_keys"] = patient_search.search_keys(out["search_name"])
     if "email" in values:
         out["email_normalized"] = values["email"].lower() if values["email"] else None
     if "contact_number" in values:

@@ -133,6 +133,7 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("search_name", sa.String(length=210), nullable=False),
+        sa.Column("search_keys", sa.String(length=220), nullable=False),
         sa.Column("email_normalized", sa.String(length=254), nullable=True),
         sa.Column("phone_digits", sa.String(length=32), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
@@ -246,6 +247,10 @@ def _search_indexes() -> None:
             "CREATE INDEX ix_patients_search_name_trgm ON patients "
             "USING gin (search_name gin_trgm_ops)"
         )
+        op.execute(
+            "CREATE INDEX ix_patients_search_keys_trgm ON patients "
+            "USING gin (search_keys gin_trgm_ops)"
+        )
 
 
 def _audit_append_only() -> None:
@@ -272,6 +277,7 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER IF EXISTS audit_entries_append_only ON audit_entries")
         op.execute("DROP FUNCTION IF EXISTS hms_audit_append_only()")
         op.execute("DROP INDEX IF EXISTS ix_patients_search_name_trgm")
+        op.execute("DROP INDEX IF EXISTS ix_patients_search_keys_trgm")
     else:
         op.execute("DROP TRIGGER IF EXISTS audit_entries_no_update")
         op.execute("DROP TRIGGER IF EXISTS audit_entries_no_delete")
