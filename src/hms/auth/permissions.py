@@ -64,7 +64,10 @@ _CLINICAL_READ = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset(Permission) - {P.AUDIT_READ_OWN},
+    # Administrators run the system; the clinical acts themselves (signing, dispensing,
+    # resulting) stay with the clinical roles, as the contract requires.
+    Role.ADMIN: frozenset(Permission)
+    - {P.AUDIT_READ_OWN, P.PRESCRIPTIONS_SIGN, P.PRESCRIPTIONS_DISPENSE, P.LAB_RESULTS_ENTER},
     Role.DOCTOR: frozenset(
         _CLINICAL_READ
         | {
@@ -200,3 +203,16 @@ class Actor:
             return None
         # A patient account not linked to a record reaches nothing: a UUID no row has.
         return self.patient_id or uuid.UUID(int=0)
+
+
+def permission_matrix_markdown() -> str:
+    """The role-permission matrix as a Markdown table (docs/permissions.md embeds it)."""
+    roles = list(Role)
+    lines = [
+        "| permission | " + " | ".join(r.value for r in roles) + " |",
+        "|---|" + "---|" * len(roles),
+    ]
+    for permission in Permission:
+        marks = ("✓" if permission in ROLE_PERMISSIONS[r] else "" for r in roles)
+        lines.append(f"| `{permission.value}` | " + " | ".join(marks) + " |")
+    return "\n".join(lines)
