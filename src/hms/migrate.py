@@ -18,8 +18,12 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
-    """Bring the database to `revision` on an existing engine (usable inside a running loop)."""
+async def upgrade(engine: AsyncEngine, revision: str = "heads") -> None:
+    """Bring the database to `revision` on an existing engine (usable inside a running loop).
+
+    Each domain's tables arrive in a migration branching from the foundation, so "heads" (every
+    branch) is the default target.
+    """
 
     def run(connection: Connection) -> None:
         cfg = alembic_config()
