@@ -56,10 +56,22 @@ async def login(
     """
     name = normalize_username(username)
     user = (await session.execute(select(User).where(User.username == name))).scalar_one_or_none()
-    now = utcnow()
     password_ok = await asyncio.to_thread(
         config.passwords.verify, user.password_hash if user else None, password
     )
+    if user is not None:
+        # Re-read the account under a row lock, taken after the slow hash so that a flood of
+        # attempts does not hold it: parallel attempts then each count towards the lockout,
+        # and a TOTP code raced from two requests is spent once.
+        user = (
+            await session.execute(
+                select(User)
+                .where(User.id == user.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalar_one()
+    now = utcnow()
     locked = bool(user and user.locked_until and user.locked_until > now)
     if user is None or not user.is_active or locked or not password_ok:
         _record_failure(
@@ -259,7 +271,7 @@ async def authenticate(session: AsyncSession, *, config: AuthConfig, token: str)
         raise Unauthorized("Invalid access token")
     user, auth_session, provider_id = row.tuple()
     now = utcnow()
-    if auth_session.revoked_at is not None or not user.is_active:
+    if auth_session.revoked_at is not None or auth_session.expires_at <= now or not user.is_active:
         raise Unauthorized("Session has ended; sign in again")
     if _idle(auth_session, config, now):
         raise Unauthorized("Session expired after inactivity; sign in again")
@@ -296,7 +308,10 @@ async def mfa_verify(session: AsyncSession, *, actor: Actor, code: str) -> bool:
             resource_type="user",
             resource_id=user.id,
         )
-        raise ValidationFailed("code", "Invalid or already used MFA code")
+        error = ValidationFailed("code", "Invalid or already used MFA code")
+        # Keep the failed attempt's audit entry: nothing else in this unit of work changed.
+        error.keep_changes = True
+        raise error
     user.mfa_last_step = step
     user.mfa_enabled = True
     audit.record(
