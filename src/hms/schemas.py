@@ -15,6 +15,8 @@ class InputModel(BaseModel):
         alias_generator=to_camel,
         validate_by_name=True,
         validate_by_alias=True,
+        # Errors name fields as the API documents them (snake_case), whichever form was sent.
+        loc_by_alias=False,
         str_strip_whitespace=True,
     )
 

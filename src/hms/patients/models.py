@@ -28,12 +28,13 @@ class Patient(TimestampedMixin, Base):
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
     version: Mapped[int] = mapped_column(Integer)
 
-    # Normalised copies for search: lower case, accents removed, digits only.
+    # Normalised copies for search: lower case, accents removed; the phone's digits reversed,
+    # so that a number typed without its country code is a prefix range on an ordinary index.
     search_name: Mapped[str] = mapped_column(String(210))
     # Each name word with its letters sorted (" hjno eod "): finds swapped-letter typos.
     search_keys: Mapped[str] = mapped_column(String(220))
     email_normalized: Mapped[str | None] = mapped_column(String(254), index=True)
-    phone_digits: Mapped[str | None] = mapped_column(String(32), index=True)
+    phone_digits_reversed: Mapped[str | None] = mapped_column(String(32), index=True)
 
     __mapper_args__ = {"version_id_col": version}
     __table_args__ = (

@@ -8,7 +8,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, EmailStr, Field
 
 from hms.db import utcnow
-from hms.schemas import InputModel, Link
+from hms.schemas import InputModel, Link, Text
 
 _PHONE = re.compile(r"^\+?[0-9][0-9 ().\-]{5,24}$")
 
@@ -38,8 +38,9 @@ def _birth_date(value: date) -> date:
 Phone = Annotated[str, Field(max_length=32), AfterValidator(_phone)]
 Gender = Annotated[Literal["M", "F", "O", "U"], BeforeValidator(_gender)]
 BloodType = Literal["A+", "A-", "B+", "B-", "AB+", "AB-", "O+", "O-"]
-Name = Annotated[str, Field(min_length=1, max_length=100)]
-ShortText = Annotated[str, Field(max_length=200)]
+# Control characters in a chart only corrupt what prints or exports it (labels, HL7, CSV).
+Name = Annotated[Text, Field(min_length=1, max_length=100)]
+ShortText = Annotated[Text, Field(max_length=200)]
 BirthDate = Annotated[date, AfterValidator(_birth_date)]
 
 
@@ -47,7 +48,7 @@ class Address(InputModel):
     street: ShortText | None = None
     city: ShortText | None = None
     state: ShortText | None = None
-    zip_code: Annotated[str, Field(max_length=20)] | None = None
+    zip_code: Annotated[Text, Field(max_length=20)] | None = None
     country: ShortText | None = None
 
 
@@ -69,7 +70,7 @@ class Medication(InputModel):
     frequency: ShortText | None = None
 
 
-AllergyEntry = Annotated[str, Field(min_length=1, max_length=200)] | Allergy
+AllergyEntry = Annotated[Text, Field(min_length=1, max_length=200)] | Allergy
 
 
 class PatientFields(InputModel):

@@ -3,7 +3,8 @@
 Names are kept normalised (`search_name`: lower case, accents removed). Each word of the query
 must match a name word, by substring or by trigram word-similarity (pg_trgm's `<%` on
 PostgreSQL with a GIN index; the same measure as an SQL function on SQLite). A query that is a
-patient number, an e-mail address or a phone number also matches those exactly, ranked first.
+patient number, an e-mail address or a phone number (with or without its country code) also
+matches those exactly, ranked first.
 """
 
 from __future__ import annotations
@@ -45,6 +46,11 @@ def search_keys(name: str) -> str:
 def digits(value: str | None) -> str | None:
     found = "".join(c for c in value or "" if c.isdigit())
     return found or None
+
+
+def reversed_digits(value: str | None) -> str | None:
+    found = digits(value)
+    return found[::-1] if found else None
 
 
 def trigrams(word: str) -> set[str]:
@@ -105,9 +111,15 @@ async def search(
     exact: list[ColumnElement[bool]] = [Patient.patient_number == raw.upper()]
     if "@" in raw:
         exact.append(Patient.email_normalized == raw.lower())
-    phone = digits(raw)
-    if phone and len(phone) >= 7:
-        exact.append(Patient.phone_digits == phone)
+    phone = reversed_digits(raw)
+    if phone and len(phone) >= 7 and not any(c.isalpha() for c in raw):
+        # The number as typed is the end of the stored one (with or without country code): a
+        # prefix range over the reversed digits. Letters sort after digits in every collation.
+        exact.append(
+            and_(
+                Patient.phone_digits_reversed >= phone, Patient.phone_digits_reversed < phone + "a"
+            )
+        )
     is_exact = or_(*exact)
     if words:
         if dialect == "postgresql":

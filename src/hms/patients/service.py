@@ -26,7 +26,8 @@ from hms.patients.schemas import (
 )
 
 NUMBER_PATTERN = re.compile(r"^P\d{8,}$")
-DERIVED_FIELDS = ("search_name", "search_keys", "email_normalized", "phone_digits")
+DERIVED_FIELDS = ("search_name", "search_keys", "email_normalized", "phone_digits_reversed")
+LIST_FIELDS = ("allergies", "medical_conditions", "current_medications")
 
 
 def patient_scope(actor: Actor) -> ColumnElement[bool]:
@@ -105,6 +106,10 @@ async def update_patient(
     for name in REQUIRED_FIELDS:
         if name in changes and changes[name] is None:
             raise ValidationFailed(name, "This field cannot be empty")
+    # An explicit null empties a list: the record itself never holds null for one.
+    for name in LIST_FIELDS:
+        if name in changes and changes[name] is None:
+            changes[name] = []
     if actor.is_patient and (denied := sorted(set(changes) - SELF_SERVICE_FIELDS)):
         raise Forbidden(f"Patients may update only their contact details, not {', '.join(denied)}")
     if not patient.is_active:
@@ -221,7 +226,7 @@ def _normalized(values: dict[str, Any]) -> dict[str, Any]:
     if "email" in values:
         out["email_normalized"] = values["email"].lower() if values["email"] else None
     if "contact_number" in values:
-        out["phone_digits"] = patient_search.digits(values["contact_number"])
+        out["phone_digits_reversed"] = patient_search.reversed_digits(values["contact_number"])
     return out
 
 

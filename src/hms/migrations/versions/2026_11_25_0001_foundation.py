@@ -135,7 +135,7 @@ def upgrade() -> None:
         sa.Column("search_name", sa.String(length=210), nullable=False),
         sa.Column("search_keys", sa.String(length=220), nullable=False),
         sa.Column("email_normalized", sa.String(length=254), nullable=True),
-        sa.Column("phone_digits", sa.String(length=32), nullable=True),
+        sa.Column("phone_digits_reversed", sa.String(length=32), nullable=True),
         sa.Column("id", sa.Uuid(), nullable=False),
         sa.Column("created_at", hms.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("updated_at", hms.db.UTCDateTime(timezone=True), nullable=False),
@@ -149,7 +149,7 @@ def upgrade() -> None:
         )
         batch_op.create_index("ix_patients_last_first", ["last_name", "first_name"], unique=False)
         batch_op.create_index(
-            batch_op.f("ix_patients_phone_digits"), ["phone_digits"], unique=False
+            batch_op.f("ix_patients_phone_digits_reversed"), ["phone_digits_reversed"], unique=False
         )
 
     op.create_table(
@@ -293,7 +293,7 @@ def downgrade() -> None:
     op.drop_table("auth_sessions")
     op.drop_table("users")
     with op.batch_alter_table("patients", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_patients_phone_digits"))
+        batch_op.drop_index(batch_op.f("ix_patients_phone_digits_reversed"))
         batch_op.drop_index("ix_patients_last_first")
         batch_op.drop_index(batch_op.f("ix_patients_email_normalized"))
         batch_op.drop_index("ix_patients_created_at")
