@@ -82,13 +82,16 @@ class RedisBroker:
 
         self._redis = redis.from_url(url)
         self._url = url
+        # Pub/sub channels span the whole Redis server, whatever the database number: name the
+        # channel after the database so that deployments sharing a server do not hear each other.
+        self.channel = f"{CHANNEL}:{self._redis.connection_pool.connection_kwargs.get('db', 0)}"
 
     async def publish(self, event: DomainEvent) -> None:
-        await self._redis.publish(CHANNEL, event.to_json())
+        await self._redis.publish(self.channel, event.to_json())
 
     async def subscribe(self) -> AsyncIterator[DomainEvent]:
         pubsub = self._redis.pubsub()
-        await pubsub.subscribe(CHANNEL)
+        await pubsub.subscribe(self.channel)
         try:
             async for message in pubsub.listen():
                 if message.get("type") == "message":

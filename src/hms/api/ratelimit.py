@@ -35,24 +35,25 @@ class RateLimits:
         self.limiter = MovingWindowRateLimiter(storage)
 
     async def check(self, key: str) -> tuple[bool, dict[str, str]]:
-        """Count one request; return whether it may go on, and the headers to send."""
-        primary = self.items[0]
-        allowed, retry_after = True, 0
+        """Count one request; return whether it may go on, and the headers to send.
+
+        The headers describe the main (per-minute) limit, except on a refusal: then they
+        describe the limit that refused, so that a 429 never claims requests remain."""
+        refused_by: RateLimitItem | None = None
         for item in reversed(self.items):  # the burst limit first
             if not await self.limiter.hit(item, key):
-                allowed = False
-                stats = await self.limiter.get_window_stats(item, key)
-                retry_after = max(retry_after, math.ceil(stats.reset_time - time.time()), 1)
+                refused_by = item
                 break
-        stats = await self.limiter.get_window_stats(primary, key)
+        shown = refused_by or self.items[0]
+        stats = await self.limiter.get_window_stats(shown, key)
         headers = {
-            "X-RateLimit-Limit": str(primary.amount),
+            "X-RateLimit-Limit": str(shown.amount),
             "X-RateLimit-Remaining": str(max(stats.remaining, 0)),
             "X-RateLimit-Reset": str(math.ceil(stats.reset_time)),
         }
-        if not allowed:
-            headers["Retry-After"] = str(retry_after)
-        return allowed, headers
+        if refused_by is not None:
+            headers["Retry-After"] = str(max(math.ceil(stats.reset_time - time.time()), 1))
+        return refused_by is None, headers
 
     async def reset(self) -> None:
         await self.limiter.storage.reset()
