@@ -11,7 +11,8 @@ from fastapi.middleware.cors import CORSMiddleware
 from hms import __version__
 from hms.api.docs import OPENAPI_PATH, mount_docs
 from hms.api.errors import install_error_handlers
-from hms.api.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from hms.api.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
+from hms.api.openapi import install_openapi
 from hms.api.ratelimit import RateLimitMiddleware, RateLimits
 from hms.api.rest import audit, auth, health, patients, providers
 from hms.config import Settings, get_settings
@@ -53,8 +54,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(auth.router)
     app.include_router(health.router)
     mount_docs(app)
+    install_openapi(app)
 
     # Added innermost first: the request id wraps everything, so even a 413 or 429 carries it.
+    app.add_middleware(NulGuardMiddleware)
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_enabled:
         app.add_middleware(

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
+import signal
 import sys
 from collections.abc import Callable, Coroutine
+from types import FrameType
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -77,6 +79,10 @@ def migrate() -> None:
     go()
 
 
+def _exit_cleanly(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(0)
+
+
 @app.command()
 def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
@@ -88,6 +94,9 @@ def serve(
 
     settings = get_settings()
     migrate()
+    # uvicorn re-raises the SIGTERM it handled once its graceful shutdown is over, which would
+    # report the process as killed; the stop was clean, and the exit status says so.
+    signal.signal(signal.SIGTERM, _exit_cleanly)
     uvicorn.run(
         "hms.app:create_served_app",
         factory=True,

@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from typing import Any
+from urllib.parse import unquote
 
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -37,6 +38,22 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return str(value.decode("latin-1"))
     return None
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route's template, e.g. `/api/v1/patients/{patient_id}`.
+
+    FastAPI (since 0.137) leaves the prefixes given to `include_router` out of the matched
+    route's own path; they are the leading segments of the request path that the route's
+    template does not account for (prefixes here hold no parameters)."""
+    template = getattr(scope.get("route"), "path", None)
+    if not template:
+        return "unmatched"
+    path = str(scope.get("path", ""))
+    extra = path.count("/") - template.count("/")
+    if extra > 0 and not path.startswith(template):
+        return "/".join(path.split("/")[: extra + 1]) + template
+    return str(template)
 
 
 class RequestContextMiddleware:
@@ -77,13 +94,12 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_wrapper)
         finally:
-            route = scope.get("route")
             log.info(
                 "request",
                 extra={
                     "request_id": request_id,
                     "method": scope.get("method"),
-                    "route": getattr(route, "path", None) or "unmatched",
+                    "route": route_template(scope),
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),
                     "user_id": scope.get("state", {}).get("user_id"),
@@ -157,6 +173,41 @@ class BodyLimitMiddleware:
             }
         )
         await send({"type": "http.response.body", "body": body})
+
+
+class NulGuardMiddleware:
+    """Refuses an HTTP request whose URL carries a NUL character (`%00`) with 400: PostgreSQL
+    cannot compare text with NUL, so a path or query parameter holding one would otherwise
+    fail deep inside a query. Request bodies are checked by the input models."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"]
+            or "\x00" in unquote(scope.get("query_string", b"").decode("latin-1"))
+        ):
+            body = error_body(
+                status=400,
+                code="BAD_REQUEST",
+                message="The URL must not contain NUL characters",
+                details={},
+                request_id=scope.get("state", {}).get("request_id"),
+            )
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 400,
+                    "headers": [
+                        (b"content-type", b"application/json"),
+                        (b"content-length", str(len(body)).encode()),
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": body})
+            return
+        await self.app(scope, receive, send)
 
 
 def client_address(scope: Scope) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from hms.api.deps import ActorDep, AuthConfigDep, SessionDep
+from hms.api.openapi import error_responses
 from hms.api.responses import json_response
 from hms.auth import service
 from hms.auth.permissions import ROLE_PERMISSIONS
@@ -34,7 +35,7 @@ def _tokens(pair: service.TokenPair) -> Response:
     )
 
 
-@router.post("/token", response_model=TokenResponse)
+@router.post("/token", response_model=TokenResponse, responses=error_responses(401))
 async def issue_token(body: TokenRequest, session: SessionDep, config: AuthConfigDep) -> Response:
     """Sign in with username and password (and `mfa_code` once MFA is enrolled).
 
@@ -50,7 +51,7 @@ async def issue_token(body: TokenRequest, session: SessionDep, config: AuthConfi
     return _tokens(pair)
 
 
-@router.post("/refresh", response_model=TokenResponse)
+@router.post("/refresh", response_model=TokenResponse, responses=error_responses(401))
 async def refresh_token(
     body: RefreshRequest, session: SessionDep, config: AuthConfigDep
 ) -> Response:

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 
 from hms.api.deps import get_runtime
+from hms.api.openapi import error_responses
 from hms.api.responses import json_response
 from hms.errors import ServiceUnavailable
 
@@ -18,7 +19,7 @@ async def live() -> Response:
     return json_response({"status": "ok"})
 
 
-@router.get("/ready")
+@router.get("/ready", responses=error_responses(503))
 async def ready(request: Request) -> Response:
     """The database answers; 503 otherwise."""
     runtime = get_runtime(request)

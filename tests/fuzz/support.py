@@ -1,0 +1,120 @@
+"""The fuzz run's target: the app's own OpenAPI document, the checks, and a signed-in caller.
+
+The app under test runs in schemathesis' own event loop (its in-process ASGI client), so it
+gets a runtime of its own, built from the same test settings as the `client` fixture's app.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import schemathesis
+from hypothesis import HealthCheck
+from hypothesis import settings as hypothesis_settings
+from schemathesis import BaseSchema
+from schemathesis.python import asgi
+
+from hms.api.docs import OPENAPI_PATH
+from hms.app import create_app
+from hms.config import Settings
+from tests.factories import PASSWORD
+
+# A modest run per operation keeps each backend well under two minutes; the coverage phase
+# adds the boundary and missing-credential cases on top of these. Raise it for a deeper run.
+MAX_EXAMPLES = int(os.environ.get("HMS_FUZZ_MAX_EXAMPLES", "25"))
+
+# What every answer is held to: the statuses, bodies, content types and headers the document
+# declares, and never a 5xx. (Not `positive_data_acceptance`: NPI check digits, phone numbers
+# and the like are checked beyond what a JSON schema can say.)
+CHECKS = (
+    "not_a_server_error",
+    "status_code_conformance",
+    "content_type_conformance",
+    "response_schema_conformance",
+    "response_headers_conformance",
+    "unsupported_method",
+)
+
+FUZZ_SETTINGS = hypothesis_settings(
+    deadline=None,
+    database=None,
+    # The app, its database and the signed-in accounts are built once per operation and
+    # shared by its examples on purpose; a fresh database per example would be far too slow.
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def _served_document() -> dict[str, Any]:
+    # Read over HTTP from the path integrators use, so the fuzzed document is the served one.
+    settings = Settings(
+        database_url="sqlite://", data_dir=Path(tempfile.gettempdir()), secret_key="openapi"
+    )
+    response = asgi.get_client(create_app(settings)).get(OPENAPI_PATH)
+    response.raise_for_status()
+    return dict(response.json())
+
+
+DOCUMENT = _served_document()
+
+
+def _schema(*, coverage: bool) -> BaseSchema:
+    config = {
+        "generation": {"max-examples": MAX_EXAMPLES, "mode": "all"},
+        "phases": {"coverage": {"enabled": coverage}, "stateful": {"enabled": False}},
+        "checks": {"enabled": False, **{name: {"enabled": True} for name in CHECKS}},
+    }
+    return schemathesis.openapi.from_dict(DOCUMENT, config=schemathesis.Config.from_dict(config))
+
+
+# Random inputs plus the coverage phase's boundary values, missing credentials and unexpected
+# methods.
+SCHEMA = _schema(coverage=True)
+# Random inputs only: for a second role over operations the full run has already covered.
+RANDOM_ONLY = _schema(coverage=False)
+
+
+@dataclass
+class Caller:
+    """A signed-in account of the app under test; `sign_in` again after a logout."""
+
+    http: asgi.ASGIClient
+    username: str
+    token: str = ""
+
+    def sign_in(self) -> dict[str, str]:
+        response = self.http.post(
+            "/auth/token", json={"username": self.username, "password": PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        self.token = response.json()["access_token"]
+        return self.headers
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+@dataclass
+class Target:
+    http: asgi.ASGIClient
+    admin: Caller
+    # Path parameter name -> references of records that exist, so that reads, updates and
+    # deletions also reach real rows and not only the 404 branch.
+    refs: dict[str, list[str]] = field(default_factory=dict)
+
+    def exercise(self, case: schemathesis.Case, caller: Caller) -> None:
+        """Send the generated case; then, when its input is valid and its path names a known
+        kind of record, the same case against a record that exists."""
+        case.call_and_validate(session=self.http, headers=caller.headers)
+        params = case.path_parameters or {}
+        known = {name: self.refs[name] for name in params if name in self.refs}
+        if not known or case.meta is None or not case.meta.generation.mode.is_positive:
+            return
+        for name, refs in known.items():
+            # Chosen from the case itself, so that a failing example replays identically.
+            params[name] = refs[len(str(params[name])) % len(refs)]
+        case.call_and_validate(session=self.http, headers=caller.headers)
