@@ -3,6 +3,7 @@
 from hms.api.idempotency import IdempotencyRecord
 from hms.audit.models import AuditChainHead, AuditEntry
 from hms.auth.models import AuthSession, RefreshToken, User
+from hms.clinical.models import Diagnosis, Encounter, EncounterVersion, VitalSignsReading
 from hms.db import Base
 from hms.numbering import NumberSequence
 from hms.patients.models import Patient
@@ -13,10 +14,14 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "Base",
+    "Diagnosis",
+    "Encounter",
+    "EncounterVersion",
     "IdempotencyRecord",
     "NumberSequence",
     "Patient",
     "Provider",
     "RefreshToken",
     "User",
+    "VitalSignsReading",
 ]

@@ -1,0 +1,1 @@
+"""Clinical encounters: notes, vital signs and coded diagnoses."""
