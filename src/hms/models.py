@@ -1,6 +1,7 @@
 """Imports every table so that Alembic and the tests see the whole schema."""
 
 from hms.api.idempotency import IdempotencyRecord
+from hms.appointments.models import Appointment, ProviderDayOff, ProviderWorkingHours
 from hms.audit.models import AuditChainHead, AuditEntry
 from hms.auth.models import AuthSession, RefreshToken, User
 from hms.clinical.models import Diagnosis, Encounter, EncounterVersion, VitalSignsReading
@@ -10,6 +11,7 @@ from hms.patients.models import Patient
 from hms.providers.models import Provider
 
 __all__ = [
+    "Appointment",
     "AuditChainHead",
     "AuditEntry",
     "AuthSession",
@@ -21,6 +23,8 @@ __all__ = [
     "NumberSequence",
     "Patient",
     "Provider",
+    "ProviderDayOff",
+    "ProviderWorkingHours",
     "RefreshToken",
     "User",
     "VitalSignsReading",

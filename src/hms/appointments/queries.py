@@ -1,0 +1,115 @@
+"""Reading appointments: one by id or number, and lists filtered by patient, provider, dates
+and status. Every appointment returned is audited as a read of its patient's data."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hms.appointments import records
+from hms.appointments.models import Appointment
+from hms.appointments.schemas import EARLIEST, LATEST
+from hms.auth.permissions import Actor, Permission
+from hms.errors import NotFound, ValidationFailed
+from hms.patients import service as patients
+from hms.patients.models import Patient
+
+
+@dataclass(frozen=True)
+class AppointmentFilter:
+    patient: str | None = None  # the patient's UUID or number
+    provider_id: uuid.UUID | None = None
+    start_date: date | None = None  # appointments starting on or after this UTC day
+    end_date: date | None = None  # ... and on or before this one
+    statuses: tuple[str, ...] = ()
+
+
+async def get_appointment(session: AsyncSession, *, actor: Actor, ref: str) -> Appointment:
+    actor.require(Permission.APPOINTMENTS_READ)
+    appointment = await records.load_appointment(session, actor=actor, ref=ref)
+    records.record(session, actor, "appointment.read", appointment)
+    return appointment
+
+
+async def list_appointments(
+    session: AsyncSession, *, actor: Actor, filters: AppointmentFilter, limit: int, offset: int
+) -> tuple[list[Appointment], int]:
+    """Appointments in start order; a patient user's list holds only its own."""
+    actor.require(Permission.APPOINTMENTS_READ)
+    where = records.appointment_scope(actor)
+    for condition in _conditions(filters):
+        where = where & condition
+    total = (
+        await session.execute(select(func.count()).select_from(Appointment).where(where))
+    ).scalar_one()
+    rows = await session.execute(
+        select(Appointment)
+        .where(where)
+        .order_by(Appointment.start_datetime, Appointment.id)
+        .limit(limit)
+        .offset(offset)
+    )
+    appointments = list(rows.scalars())
+    for appointment in appointments:
+        records.record(session, actor, "appointment.list", appointment)
+    return appointments, total
+
+
+async def patient_appointments(
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    patient_ref: str,
+    filters: AppointmentFilter,
+    limit: int,
+    offset: int,
+) -> tuple[list[Appointment], int]:
+    """One patient's appointments; a patient that the actor may not reach is a 404."""
+    actor.require(Permission.APPOINTMENTS_READ)
+    patient = await patients.load_patient(session, actor=actor, ref=patient_ref)
+    filters = AppointmentFilter(
+        patient=str(patient.id),
+        provider_id=filters.provider_id,
+        start_date=filters.start_date,
+        end_date=filters.end_date,
+        statuses=filters.statuses,
+    )
+    return await list_appointments(
+        session, actor=actor, filters=filters, limit=limit, offset=offset
+    )
+
+
+def _conditions(filters: AppointmentFilter) -> list[ColumnElement[bool]]:
+    out: list[ColumnElement[bool]] = []
+    if filters.patient is not None:
+        try:
+            patient = patients.reference_condition(filters.patient)
+        except NotFound:
+            raise ValidationFailed("patient_id", "Give the patient's UUID or number") from None
+        out.append(Appointment.patient_id.in_(select(Patient.id).where(patient)))
+    if filters.provider_id is not None:
+        out.append(Appointment.provider_id == filters.provider_id)
+    for name in ("start_date", "end_date"):
+        check_day(name, getattr(filters, name))
+    if filters.start_date is not None:
+        out.append(Appointment.start_datetime >= _midnight(filters.start_date))
+    if filters.end_date is not None:
+        if filters.start_date is not None and filters.end_date < filters.start_date:
+            raise ValidationFailed("end_date", "end_date must not be before start_date")
+        out.append(Appointment.start_datetime < _midnight(filters.end_date) + timedelta(days=1))
+    if filters.statuses:
+        out.append(Appointment.status.in_(filters.statuses))
+    return out
+
+
+def check_day(field: str, day: date | None) -> None:
+    if day is not None and not EARLIEST <= day.year <= LATEST:
+        raise ValidationFailed(field, f"Must be between the years {EARLIEST} and {LATEST}")
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(0), UTC)
