@@ -55,6 +55,39 @@ def error_body(
     )
 
 
+async def send_error(
+    scope: Any,
+    send: Any,
+    *,
+    status: int,
+    code: str,
+    message: str,
+    details: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answer with the envelope straight from ASGI middleware, before any route runs."""
+    body = error_body(
+        status=status,
+        code=code,
+        message=message,
+        details=details,
+        request_id=scope.get("state", {}).get("request_id"),
+    )
+    raw = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *raw,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
 def error_response(
     request: Request | None,
     *,

@@ -13,7 +13,7 @@ from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hms.api.errors import error_body
+from hms.api.errors import send_error
 
 log = logging.getLogger("hms.access")
 _SANE_ID = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
@@ -154,25 +154,14 @@ class BodyLimitMiddleware:
                 await self._refuse(scope, send)
 
     async def _refuse(self, scope: Scope, send: Send) -> None:
-        request_id = scope.get("state", {}).get("request_id")
-        body = error_body(
+        await send_error(
+            scope,
+            send,
             status=413,
             code="PAYLOAD_TOO_LARGE",
             message=f"Request body exceeds {self.max_bytes} bytes",
             details={"max_bytes": self.max_bytes},
-            request_id=request_id,
         )
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
 
 
 class NulGuardMiddleware:
@@ -188,24 +177,13 @@ class NulGuardMiddleware:
             "\x00" in scope["path"]
             or "\x00" in unquote(scope.get("query_string", b"").decode("latin-1"))
         ):
-            body = error_body(
+            await send_error(
+                scope,
+                send,
                 status=400,
                 code="BAD_REQUEST",
                 message="The URL must not contain NUL characters",
-                details={},
-                request_id=scope.get("state", {}).get("request_id"),
             )
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 400,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
             return
         await self.app(scope, receive, send)
 

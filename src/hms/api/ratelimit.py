@@ -13,7 +13,7 @@ from limits.storage import storage_from_string
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from hms.api.errors import error_body
+from hms.api.errors import send_error
 from hms.api.middleware import client_address
 from hms.auth.tokens import AuthConfig, peek_subject
 
@@ -87,27 +87,15 @@ class RateLimitMiddleware:
             await self.app(scope, receive, send)
             return
         if not allowed:
-            request_id = scope.get("state", {}).get("request_id")
-            body = error_body(
+            await send_error(
+                scope,
+                send,
                 status=429,
                 code="RATE_LIMITED",
                 message="Too many requests; slow down and retry later",
                 details={"retry_after": int(headers["Retry-After"])},
-                request_id=request_id,
+                headers=headers,
             )
-            raw = [(k.lower().encode(), v.encode()) for k, v in headers.items()]
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": 429,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                        *raw,
-                    ],
-                }
-            )
-            await send({"type": "http.response.body", "body": body})
             return
 
         async def send_with_headers(message: Message) -> None:
