@@ -20,6 +20,7 @@ from hms.db import dialect_name, on_sqlite_connect
 from hms.patients.models import Patient
 
 SIMILARITY_THRESHOLD = 0.3
+MIN_FUZZY_LENGTH = 3
 MAX_QUERY_WORDS = 5
 
 
@@ -82,6 +83,15 @@ def _word_conditions(dialect: str, words: list[str]) -> tuple[list[ColumnElement
     conditions: list[ColumnElement[bool]] = []
     scores: list[Any] = []
     for word in words:
+        starts = or_(
+            Patient.search_name.startswith(word, autoescape=True),
+            Patient.search_name.contains(f" {word}", autoescape=True),
+        )
+        if len(word) < MIN_FUZZY_LENGTH:
+            # One or two letters carry no trigram: only the start of a name word counts.
+            conditions.append(starts)
+            scores.append(case((starts, 1.0), else_=0.0))
+            continue
         contains = Patient.search_name.contains(word, autoescape=True)
         if dialect == "postgresql":
             similar: ColumnElement[bool] = literal(word).op("<%")(Patient.search_name)
@@ -89,10 +99,6 @@ def _word_conditions(dialect: str, words: list[str]) -> tuple[list[ColumnElement
         else:
             similarity = func.hms_word_similarity(word, Patient.search_name)
             similar = similarity >= SIMILARITY_THRESHOLD
-        starts = or_(
-            Patient.search_name.startswith(word, autoescape=True),
-            Patient.search_name.contains(f" {word}", autoescape=True),
-        )
         swapped = Patient.search_keys.contains(f" {letter_key(word)} ", autoescape=True)
         conditions.append(or_(contains, similar, swapped))
         scores.append(case((starts, 1.0), (swapped, 0.85), (contains, 0.8), else_=similarity * 0.7))
