@@ -15,6 +15,7 @@ from hms.accounts import create_account
 from hms.auth.models import User
 from hms.auth.permissions import Actor, Role
 from hms.db import commit
+from hms.demo_history import load_history
 from hms.patients import service as patient_service
 from hms.patients.schemas import PatientCreate
 from hms.runtime import Runtime
@@ -158,16 +159,19 @@ async def load_demo(runtime: Runtime, *, patients: int = 60, seed: int = 7) -> s
         return "demo data already loaded"
     rng = random.Random(seed)  # noqa: S311 - demo data, not secrets
     actor = Actor.system()
-    first_patient = None
+    records = []
     async with runtime.sessionmaker() as session:
         for index in range(patients):
-            record = await patient_service.create_patient(
-                session, actor=actor, data=demo_patient(rng, index)
+            records.append(
+                await patient_service.create_patient(
+                    session, actor=actor, data=demo_patient(rng, index)
+                )
             )
-            first_patient = first_patient or record
         await commit(session)
+    first_patient = records[0] if records else None
+    accounts = {}
     for i, (username, role, first, last, specialty, npi, dea) in enumerate(STAFF):
-        await create_account(
+        accounts[username] = await create_account(
             runtime,
             username=username,
             password=DEMO_PASSWORD,
@@ -187,7 +191,11 @@ async def load_demo(runtime: Runtime, *, patients: int = 60, seed: int = 7) -> s
             role=Role.PATIENT,
             patient=first_patient.patient_number,
         )
+    visits, booked = await load_history(
+        runtime, patients=records, doctor=accounts["doctor_smith"], rng=rng
+    )
     return (
-        f"demo loaded: {patients} patients, {len(STAFF) + 1} users "
+        f"demo loaded: {patients} patients with {visits} visit notes and {booked} upcoming "
+        f"appointments, {len(STAFF) + 1} users "
         f"(password '{DEMO_PASSWORD}'; 'john_doe' is a patient account)"
     )
