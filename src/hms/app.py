@@ -14,7 +14,16 @@ from hms.api.errors import install_error_handlers
 from hms.api.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
 from hms.api.openapi import install_openapi
 from hms.api.ratelimit import RateLimitMiddleware, RateLimits
-from hms.api.rest import appointments, audit, auth, clinical, health, patients, providers
+from hms.api.rest import (
+    appointments,
+    audit,
+    auth,
+    clinical,
+    health,
+    patients,
+    pharmacy,
+    providers,
+)
 from hms.config import Settings, get_settings
 from hms.runtime import Runtime
 
@@ -48,7 +57,14 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_error_handlers(app)
 
     api = APIRouter(prefix="/api/v1")
-    for module in (patients, providers, clinical, appointments, audit):
+    for module in (
+        patients,
+        providers,
+        clinical,
+        appointments,
+        pharmacy,
+        audit,
+    ):
         api.include_router(module.router)
     app.include_router(api)
     app.include_router(auth.router)

@@ -8,6 +8,7 @@ from hms.clinical.models import Diagnosis, Encounter, EncounterVersion, VitalSig
 from hms.db import Base
 from hms.numbering import NumberSequence
 from hms.patients.models import Patient
+from hms.pharmacy.models import Prescription, PrescriptionFill
 from hms.providers.models import Provider
 
 __all__ = [
@@ -22,6 +23,8 @@ __all__ = [
     "IdempotencyRecord",
     "NumberSequence",
     "Patient",
+    "Prescription",
+    "PrescriptionFill",
     "Provider",
     "ProviderDayOff",
     "ProviderWorkingHours",
