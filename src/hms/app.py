@@ -18,6 +18,7 @@ from hms.api.rest import (
     appointments,
     audit,
     auth,
+    billing,
     clinical,
     health,
     patients,
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         providers,
         clinical,
         appointments,
+        billing,
         pharmacy,
         audit,
     ):

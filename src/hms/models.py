@@ -4,6 +4,7 @@ from hms.api.idempotency import IdempotencyRecord
 from hms.appointments.models import Appointment, ProviderDayOff, ProviderWorkingHours
 from hms.audit.models import AuditChainHead, AuditEntry
 from hms.auth.models import AuthSession, RefreshToken, User
+from hms.billing.models import Charge, Claim, ClaimCharge, Coverage, Payment
 from hms.clinical.models import Diagnosis, Encounter, EncounterVersion, VitalSignsReading
 from hms.db import Base
 from hms.numbering import NumberSequence
@@ -17,12 +18,17 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "Base",
+    "Charge",
+    "Claim",
+    "ClaimCharge",
+    "Coverage",
     "Diagnosis",
     "Encounter",
     "EncounterVersion",
     "IdempotencyRecord",
     "NumberSequence",
     "Patient",
+    "Payment",
     "Prescription",
     "PrescriptionFill",
     "Provider",
