@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from hms import __version__
+from hms.api import ws
 from hms.api.docs import OPENAPI_PATH, mount_docs
 from hms.api.errors import install_error_handlers
 from hms.api.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
@@ -42,7 +43,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        ws.startup(app)
         yield
+        await ws.shutdown(app)
         await runtime.close()
 
     app = FastAPI(
@@ -71,6 +74,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(api)
     app.include_router(auth.router)
     app.include_router(health.router)
+    app.include_router(ws.router)
     mount_docs(app)
     install_openapi(app)
 

@@ -47,6 +47,20 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     idempotency_ttl: int = 24 * 3600
 
+    ws_auth_timeout: float = 5.0
+    ws_queue_size: int = 1000
+    ws_max_message_bytes: int = 65536
+    ws_session_check: float = 30.0
+    event_log_size: int = 10000
+
+    graphql_max_depth: int = Field(10, ge=1, description="Deepest GraphQL selection accepted")
+    graphql_max_complexity: int = Field(
+        10_000, ge=1, description="Highest estimated GraphQL query cost accepted"
+    )
+    graphql_introspection: bool | None = Field(
+        None, description="GraphQL schema introspection; unset means on except in production"
+    )
+
     @field_validator("argon2_memory_kib")
     @classmethod
     def _owasp_memory_floor(cls, v: int) -> int:

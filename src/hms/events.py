@@ -3,6 +3,9 @@
 Services queue events on their unit of work; they are published only after it commits, so no
 subscriber hears of a change that was rolled back. In-process by default; Redis pub/sub when
 HMS_REDIS_URL is set, so that every server process hears every event.
+
+Each event is also written to the retained event log in the same transaction as the change: the
+log's row number becomes the event's `seq`, the ordered id WebSocket clients resume from.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import contextlib
 import logging
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Protocol
 
 import orjson
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hms.db import add_after_commit, utcnow
+from hms.db import add_after_commit, add_before_commit, utcnow
+from hms.realtime.models import EventLogEntry
 
 log = logging.getLogger("hms.events")
 CHANNEL = "hms:events"
@@ -33,6 +37,7 @@ class DomainEvent:
     patient_id: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     occurred_at: str = field(default_factory=lambda: utcnow().isoformat().replace("+00:00", "Z"))
+    seq: int | None = None
 
     def to_json(self) -> bytes:
         return orjson.dumps(asdict(self))
@@ -44,7 +49,7 @@ class DomainEvent:
 
 class Broker(Protocol):
     async def publish(self, event: DomainEvent) -> None: ...
-    def subscribe(self) -> AsyncIterator[DomainEvent]: ...
+    def subscribe(self, ready: asyncio.Event | None = None) -> AsyncIterator[DomainEvent]: ...
     async def close(self) -> None: ...
 
 
@@ -63,9 +68,11 @@ class InProcessBroker:
                     queue.get_nowait()
             queue.put_nowait(event)
 
-    async def subscribe(self) -> AsyncIterator[DomainEvent]:
+    async def subscribe(self, ready: asyncio.Event | None = None) -> AsyncIterator[DomainEvent]:
         queue: asyncio.Queue[DomainEvent] = asyncio.Queue(self._queue_size)
         self._queues.add(queue)
+        if ready is not None:
+            ready.set()
         try:
             while True:
                 yield await queue.get()
@@ -89,9 +96,11 @@ class RedisBroker:
     async def publish(self, event: DomainEvent) -> None:
         await self._redis.publish(self.channel, event.to_json())
 
-    async def subscribe(self) -> AsyncIterator[DomainEvent]:
+    async def subscribe(self, ready: asyncio.Event | None = None) -> AsyncIterator[DomainEvent]:
         pubsub = self._redis.pubsub()
         await pubsub.subscribe(self.channel)
+        if ready is not None:
+            ready.set()
         try:
             async for message in pubsub.listen():
                 if message.get("type") == "message":
@@ -110,7 +119,19 @@ def create_broker(redis_url: str | None) -> Broker:
 def emit(session: AsyncSession, event: DomainEvent) -> None:
     """Queue an event on this unit of work; it is published after the commit."""
     session.info.setdefault("events_pending", []).append(event)
+    add_before_commit(session, "event_log", _retain_pending)
     add_after_commit(session, "events", _publish_pending)
+
+
+async def _retain_pending(session: AsyncSession) -> None:
+    """Write the queued events to the retained log, numbering them in the change's transaction."""
+    pending: list[DomainEvent] = session.info.get("events_pending", [])
+    rows = [EventLogEntry(event=asdict(event)) for event in pending]
+    session.add_all(rows)
+    await session.flush()
+    session.info["events_pending"] = [
+        replace(event, seq=row.id) for event, row in zip(pending, rows, strict=True)
+    ]
 
 
 async def _publish_pending(session: AsyncSession) -> None:

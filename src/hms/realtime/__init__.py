@@ -1,0 +1,1 @@
+"""Real-time delivery of domain events: the retained event log, channels and who may see what."""
