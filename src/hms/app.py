@@ -12,6 +12,7 @@ from hms import __version__
 from hms.api import ws
 from hms.api.docs import OPENAPI_PATH, mount_docs
 from hms.api.errors import install_error_handlers
+from hms.api.graphql.router import mount_graphql
 from hms.api.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
 from hms.api.openapi import install_openapi
 from hms.api.ratelimit import RateLimitMiddleware, RateLimits
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(auth.router)
     app.include_router(health.router)
     app.include_router(ws.router)
+    mount_graphql(app, settings)
     mount_docs(app)
     install_openapi(app)
 

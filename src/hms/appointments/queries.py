@@ -83,6 +83,26 @@ async def patient_appointments(
     )
 
 
+async def appointments_for_patients(
+    session: AsyncSession, *, actor: Actor, patient_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Appointment]]:
+    """Several patients' appointments in one query (start order), for batched readers such as
+    GraphQL; the same scope and per-appointment audit as `list_appointments`."""
+    actor.require(Permission.APPOINTMENTS_READ)
+    found: dict[uuid.UUID, list[Appointment]] = {pid: [] for pid in patient_ids}
+    if not patient_ids:
+        return found
+    rows = await session.execute(
+        select(Appointment)
+        .where(records.appointment_scope(actor), Appointment.patient_id.in_(patient_ids))
+        .order_by(Appointment.start_datetime, Appointment.id)
+    )
+    for appointment in rows.scalars():
+        found[appointment.patient_id].append(appointment)
+        records.record(session, actor, "appointment.list", appointment)
+    return found
+
+
 def _conditions(filters: AppointmentFilter) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if filters.patient is not None:

@@ -201,6 +201,26 @@ async def list_encounters(
     return encounters, total
 
 
+async def encounters_for_patients(
+    session: AsyncSession, *, actor: Actor, patient_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Encounter]]:
+    """Several patients' encounters in one query (newest first), for batched readers such as
+    GraphQL; the same scope and per-encounter audit as `list_encounters`."""
+    actor.require(Permission.ENCOUNTERS_READ)
+    found: dict[uuid.UUID, list[Encounter]] = {pid: [] for pid in patient_ids}
+    if not patient_ids:
+        return found
+    rows = await session.execute(
+        select(Encounter)
+        .where(encounter_scope(actor), Encounter.patient_id.in_(patient_ids))
+        .order_by(Encounter.encounter_date.desc(), Encounter.created_at.desc(), Encounter.id)
+    )
+    for encounter in rows.scalars():
+        found[encounter.patient_id].append(encounter)
+        _audit(session, actor, "encounter.list", encounter)
+    return found
+
+
 async def encounter_history(
     session: AsyncSession, *, actor: Actor, ref: str, limit: int, offset: int
 ) -> tuple[list[EncounterVersion], int]:

@@ -52,6 +52,17 @@ async def get_provider(session: AsyncSession, *, actor: Actor, ref: str) -> Prov
     return provider
 
 
+async def providers_by_ids(
+    session: AsyncSession, *, actor: Actor, ids: list[uuid.UUID]
+) -> dict[uuid.UUID, Provider]:
+    """Several providers in one query, for batched readers such as GraphQL."""
+    actor.require(Permission.PROVIDERS_READ)
+    if not ids:
+        return {}
+    rows = await session.execute(select(Provider).where(Provider.id.in_(ids)))
+    return {provider.id: provider for provider in rows.scalars()}
+
+
 async def update_provider(
     session: AsyncSession,
     *,

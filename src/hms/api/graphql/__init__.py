@@ -1,0 +1,1 @@
+"""GraphQL at /api/v1/graphql: a door over the same services as REST."""

@@ -1,0 +1,301 @@
+"""GraphQL object types, derived from the domains' Read schemas (one source of truth; names
+in camelCase). Nested lists and references resolve through the request's DataLoaders."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import strawberry
+from pydantic import BaseModel, create_model
+from strawberry.experimental.pydantic import type as from_model
+from strawberry.scalars import JSON
+
+from hms.api.graphql.context import GraphQLContext
+from hms.appointments.models import Appointment as AppointmentRow
+from hms.appointments.schemas import AppointmentSummary
+from hms.clinical import coding
+from hms.clinical.models import Encounter
+from hms.clinical.schemas import AssessmentRead, DiagnosisRead, EncounterData, EncounterRead
+from hms.clinical.schemas import PlanRead as PlanItemRead
+from hms.patients.models import Patient as PatientRow
+from hms.patients.schemas import (
+    AddressRead,
+    EmergencyContactRead,
+    MedicationRead,
+    PatientRead,
+)
+from hms.pharmacy import records as prescription_records
+from hms.pharmacy.models import Prescription as PrescriptionRow
+from hms.pharmacy.schemas import DosageRead, PrescriptionRead, RefillsRead
+from hms.pharmacy.schemas import MedicationRead as PrescribedMedicationRead
+from hms.providers.models import Provider as ProviderRow
+from hms.providers.schemas import ProviderRead
+
+Info = strawberry.Info[GraphQLContext, None]
+
+
+def _without_links(model: type[BaseModel]) -> type[BaseModel]:
+    """The Read schema minus its REST `_links`: GraphQL clients follow fields, not URLs."""
+    return create_model(f"{model.__name__}Fields", __base__=model, links=(Any, None))
+
+
+PatientFields = _without_links(PatientRead)
+EncounterFields = _without_links(EncounterRead)
+ProviderFields = _without_links(ProviderRead)
+PrescriptionFields = _without_links(PrescriptionRead)
+
+
+@from_model(model=AddressRead, all_fields=True, name="Address")
+class Address:
+    pass
+
+
+@from_model(model=EmergencyContactRead, all_fields=True, name="EmergencyContact")
+class EmergencyContact:
+    pass
+
+
+@from_model(model=MedicationRead, all_fields=True, name="CurrentMedication")
+class CurrentMedication:
+    pass
+
+
+@from_model(model=AssessmentRead, all_fields=True, name="Assessment")
+class Assessment:
+    pass
+
+
+@from_model(model=PlanItemRead, all_fields=True, name="PlanItem")
+class PlanItem:
+    pass
+
+
+@from_model(model=DiagnosisRead, all_fields=True, name="Diagnosis")
+class Diagnosis:
+    pass
+
+
+@from_model(model=ProviderFields, name="Provider")
+class Provider:
+    id: strawberry.auto
+    first_name: strawberry.auto
+    last_name: strawberry.auto
+    specialty: strawberry.auto
+    npi: strawberry.auto
+    email: strawberry.auto
+    phone: strawberry.auto
+    is_active: strawberry.auto
+
+
+@from_model(model=EncounterFields, name="ClinicalEncounter")
+class ClinicalEncounter:
+    id: strawberry.auto
+    patient_id: strawberry.auto
+    provider_id: strawberry.auto
+    encounter_type: strawberry.auto
+    encounter_date: strawberry.auto
+    location: strawberry.auto
+    chief_complaint: strawberry.auto
+    history_of_present_illness: strawberry.auto
+    review_of_systems: JSON
+    physical_examination: JSON
+    assessment: strawberry.auto
+    plan: strawberry.auto
+    diagnoses: strawberry.auto
+    status: strawberry.auto
+    created_at: strawberry.auto
+    updated_at: strawberry.auto
+
+    @strawberry.field
+    async def provider(self, info: Info) -> Provider | None:
+        return provider_of(await info.context.loaders.providers.load(self.provider_id))
+
+
+@from_model(model=AppointmentSummary, name="Appointment")
+class Appointment:
+    id: strawberry.auto
+    appointment_number: strawberry.auto
+    patient_id: strawberry.auto
+    provider_id: strawberry.auto
+    appointment_type: strawberry.auto
+    start_datetime: strawberry.auto = strawberry.field(name="startDateTime")
+    end_datetime: strawberry.auto = strawberry.field(name="endDateTime")
+    duration: strawberry.auto
+    location: strawberry.auto
+    reason: strawberry.auto
+    status: str
+    priority: strawberry.auto
+    notes: strawberry.auto
+    reminder_method: strawberry.auto
+    telehealth: strawberry.auto
+    cancellation_reason: strawberry.auto
+    checked_in_at: strawberry.auto
+    completed_at: strawberry.auto
+    cancelled_at: strawberry.auto
+    created_at: strawberry.auto
+    updated_at: strawberry.auto
+
+    @strawberry.field
+    async def provider(self, info: Info) -> Provider | None:
+        return provider_of(await info.context.loaders.providers.load(self.provider_id))
+
+
+@from_model(model=PrescribedMedicationRead, all_fields=True, name="Medication")
+class Medication:
+    pass
+
+
+@from_model(model=DosageRead, name="Dosage")
+class Dosage:
+    amount: float | None
+    unit: strawberry.auto
+    frequency: strawberry.auto
+    timing: strawberry.auto
+    duration: strawberry.auto
+    duration_unit: strawberry.auto
+    instructions: strawberry.auto
+    indications: strawberry.auto
+
+
+@from_model(model=RefillsRead, all_fields=True, name="Refills")
+class Refills:
+    pass
+
+
+@from_model(model=PrescriptionFields, name="Prescription")
+class Prescription:
+    id: strawberry.auto
+    prescription_number: strawberry.auto
+    patient_id: strawberry.auto
+    provider_id: strawberry.auto
+    medication: strawberry.auto
+    dosage: strawberry.auto
+    substitutions: strawberry.auto
+    refills: strawberry.auto
+    diagnosis_codes: strawberry.auto
+    notes: strawberry.auto
+    status: str
+    status_reason: strawberry.auto
+    date_written: strawberry.auto
+    expires_at: strawberry.auto
+    controlled_substance: strawberry.auto
+    schedule: strawberry.auto
+    fill_count: strawberry.auto
+    created_at: strawberry.auto
+    updated_at: strawberry.auto
+
+    @strawberry.field
+    async def provider(self, info: Info) -> Provider | None:
+        return provider_of(await info.context.loaders.providers.load(self.provider_id))
+
+
+@from_model(model=PatientFields, name="Patient")
+class Patient:
+    id: strawberry.auto
+    patient_id: strawberry.auto
+    first_name: strawberry.auto
+    last_name: strawberry.auto
+    date_of_birth: strawberry.auto
+    gender: strawberry.auto
+    contact_number: strawberry.auto
+    email: strawberry.auto
+    address: strawberry.auto
+    emergency_contact: strawberry.auto
+    blood_type: strawberry.auto
+    allergies: JSON
+    medical_conditions: strawberry.auto
+    current_medications: strawberry.auto
+    is_active: strawberry.auto
+    created_at: strawberry.auto
+    updated_at: strawberry.auto
+
+    @strawberry.field
+    async def clinical_encounters(self, info: Info) -> list[ClinicalEncounter]:
+        rows = await info.context.loaders.encounters.load(self.id)
+        return [encounter_of(row) for row in rows]
+
+    @strawberry.field
+    async def appointments(self, info: Info) -> list[Appointment]:
+        rows = await info.context.loaders.appointments.load(self.id)
+        return [appointment_of(row) for row in rows]
+
+    @strawberry.field
+    async def prescriptions(self, info: Info) -> list[Prescription]:
+        rows = await info.context.loaders.prescriptions.load(self.id)
+        return [prescription_of(row) for row in rows]
+
+
+def _converted(kind: Any, fields: BaseModel, extra: dict[str, Any] | None = None) -> Any:
+    return kind.from_pydantic(fields, extra=extra)
+
+
+def patient_of(row: PatientRow) -> Patient:
+    fields = PatientFields.model_validate(row, from_attributes=True)
+    allergies = [a.model_dump() if isinstance(a, BaseModel) else a for a in row.allergies]
+    return _converted(Patient, fields, extra={"allergies": allergies})
+
+
+def encounter_of(row: Encounter) -> ClinicalEncounter:
+    values = {name: getattr(row, name) for name in EncounterData.model_fields}
+    values["assessment"] = coding.titled(row.assessment, "icd10_code")
+    values["diagnoses"] = coding.titled(row.diagnoses, "code")
+    return _converted(ClinicalEncounter, EncounterFields.model_validate(values))
+
+
+def appointment_of(row: AppointmentRow) -> Appointment:
+    return _converted(Appointment, AppointmentSummary.model_validate(row, from_attributes=True))
+
+
+def prescription_of(row: PrescriptionRow) -> Prescription:
+    # Built as REST builds it: the status as of now, refills from their two columns.
+    names = set(PrescriptionFields.model_fields) - {"refills", "status", "links"}
+    values = {name: getattr(row, name) for name in names}
+    values["status"] = prescription_records.current_status(row)
+    values["refills"] = {"authorized": row.refills_authorized, "remaining": row.refills_remaining}
+    return _converted(Prescription, PrescriptionFields.model_validate(values))
+
+
+def provider_of(row: ProviderRow | None) -> Provider | None:
+    if row is None:
+        return None
+    return _converted(Provider, ProviderFields.model_validate(row, from_attributes=True))
+
+
+@strawberry.type
+class PatientPage:
+    patients: list[Patient]
+    total: int
+    limit: int
+    offset: int
+
+
+@strawberry.type
+class EncounterPage:
+    encounters: list[ClinicalEncounter]
+    total: int
+    limit: int
+    offset: int
+
+
+@strawberry.type
+class AppointmentPage:
+    appointments: list[Appointment]
+    total: int
+    limit: int
+    offset: int
+
+
+@strawberry.type
+class PrescriptionPage:
+    prescriptions: list[Prescription]
+    total: int
+    limit: int
+    offset: int
+
+
+@strawberry.type
+class ProviderPage:
+    providers: list[Provider]
+    total: int
+    limit: int
+    offset: int
