@@ -23,6 +23,7 @@ from hms.api.rest import (
     billing,
     clinical,
     health,
+    laboratory,
     patients,
     pharmacy,
     providers,
@@ -68,6 +69,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         clinical,
         appointments,
         billing,
+        laboratory,
         pharmacy,
         audit,
     ):

@@ -7,6 +7,7 @@ from hms.auth.models import AuthSession, RefreshToken, User
 from hms.billing.models import Charge, Claim, ClaimCharge, Coverage, Payment
 from hms.clinical.models import Diagnosis, Encounter, EncounterVersion, VitalSignsReading
 from hms.db import Base
+from hms.laboratory.models import LabOrder, LabResult
 from hms.numbering import NumberSequence
 from hms.patients.models import Patient
 from hms.pharmacy.models import Prescription, PrescriptionFill
@@ -26,6 +27,8 @@ __all__ = [
     "Encounter",
     "EncounterVersion",
     "IdempotencyRecord",
+    "LabOrder",
+    "LabResult",
     "NumberSequence",
     "Patient",
     "Payment",
