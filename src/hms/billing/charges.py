@@ -153,6 +153,26 @@ async def list_charges(
     return charges, total
 
 
+async def charges_for_patients(
+    session: AsyncSession, *, actor: Actor, patient_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Charge]]:
+    """Several patients' charges in one query (newest first), for batched readers such as
+    GraphQL; the same scope and per-charge audit as `list_charges`."""
+    actor.require(Permission.BILLING_READ)
+    found: dict[uuid.UUID, list[Charge]] = {pid: [] for pid in patient_ids}
+    if not patient_ids:
+        return found
+    rows = await session.execute(
+        select(Charge)
+        .where(records.scope(Charge, actor), Charge.patient_id.in_(patient_ids))
+        .order_by(Charge.charge_date.desc(), Charge.charge_number.desc())
+    )
+    for charge in rows.scalars():
+        found[charge.patient_id].append(charge)
+        records.record(session, actor, "charge.list", charge)
+    return found
+
+
 async def update_charge(
     session: AsyncSession,
     *,

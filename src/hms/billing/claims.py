@@ -139,6 +139,26 @@ async def list_claims(
     return claims, count.scalar_one()
 
 
+async def claims_for_patients(
+    session: AsyncSession, *, actor: Actor, patient_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[Claim]]:
+    """Several patients' claims in one query (newest first), for batched readers such as
+    GraphQL; the same scope and per-claim audit as `list_claims`."""
+    actor.require(Permission.BILLING_READ)
+    found: dict[uuid.UUID, list[Claim]] = {pid: [] for pid in patient_ids}
+    if not patient_ids:
+        return found
+    rows = await session.execute(
+        select(Claim)
+        .where(records.scope(Claim, actor), Claim.patient_id.in_(patient_ids))
+        .order_by(Claim.submitted_at.desc(), Claim.claim_number.desc())
+    )
+    for claim in rows.scalars():
+        found[claim.patient_id].append(claim)
+        records.record(session, actor, "claim.list", claim)
+    return found
+
+
 async def accept_claim(
     session: AsyncSession, *, actor: Actor, ref: str, expected_version: int | None = None
 ) -> Claim:

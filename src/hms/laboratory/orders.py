@@ -186,6 +186,26 @@ async def list_orders(
     return orders, total
 
 
+async def orders_for_patients(
+    session: AsyncSession, *, actor: Actor, patient_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[LabOrder]]:
+    """Several patients' orders in one query (newest first), for batched readers such as
+    GraphQL; the same scope and per-order audit as `list_orders`."""
+    actor.require(Permission.LAB_RESULTS_READ)
+    found: dict[uuid.UUID, list[LabOrder]] = {pid: [] for pid in patient_ids}
+    if not patient_ids:
+        return found
+    rows = await session.execute(
+        select(LabOrder)
+        .where(order_scope(actor), LabOrder.patient_id.in_(patient_ids))
+        .order_by(LabOrder.ordered_at.desc(), LabOrder.id)
+    )
+    for order in rows.scalars():
+        found[order.patient_id].append(order)
+        audit_order(session, actor, "lab_order.list", order)
+    return found
+
+
 async def collect(
     session: AsyncSession, *, actor: Actor, ref: str, data: CollectRequest
 ) -> LabOrder:

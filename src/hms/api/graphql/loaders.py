@@ -11,8 +11,13 @@ from strawberry.dataloader import DataLoader
 
 from hms.appointments import queries as appointment_queries
 from hms.appointments.models import Appointment
+from hms.billing import charges as billing_charges
+from hms.billing import claims as billing_claims
+from hms.billing.models import Charge, Claim
 from hms.clinical import service as clinical
 from hms.clinical.models import Encounter
+from hms.laboratory import orders as lab_orders
+from hms.laboratory.models import LabOrder
 from hms.pharmacy import service as pharmacy
 from hms.pharmacy.models import Prescription
 from hms.providers import service as providers
@@ -28,6 +33,9 @@ class Loaders:
         self.encounters = DataLoader[uuid.UUID, list[Encounter]](self._encounters)
         self.appointments = DataLoader[uuid.UUID, list[Appointment]](self._appointments)
         self.prescriptions = DataLoader[uuid.UUID, list[Prescription]](self._prescriptions)
+        self.lab_orders = DataLoader[uuid.UUID, list[LabOrder]](self._lab_orders)
+        self.charges = DataLoader[uuid.UUID, list[Charge]](self._charges)
+        self.claims = DataLoader[uuid.UUID, list[Claim]](self._claims)
         self.providers = DataLoader[uuid.UUID, Provider | None](self._providers)
 
     async def _encounters(self, keys: Sequence[uuid.UUID]) -> list[list[Encounter]]:
@@ -50,6 +58,30 @@ class Loaders:
         actor = await self._context.actor()
         async with self._context.db() as session:
             found = await pharmacy.prescriptions_for_patients(
+                session, actor=actor, patient_ids=list(keys)
+            )
+        return [found[key] for key in keys]
+
+    async def _lab_orders(self, keys: Sequence[uuid.UUID]) -> list[list[LabOrder]]:
+        actor = await self._context.actor()
+        async with self._context.db() as session:
+            found = await lab_orders.orders_for_patients(
+                session, actor=actor, patient_ids=list(keys)
+            )
+        return [found[key] for key in keys]
+
+    async def _charges(self, keys: Sequence[uuid.UUID]) -> list[list[Charge]]:
+        actor = await self._context.actor()
+        async with self._context.db() as session:
+            found = await billing_charges.charges_for_patients(
+                session, actor=actor, patient_ids=list(keys)
+            )
+        return [found[key] for key in keys]
+
+    async def _claims(self, keys: Sequence[uuid.UUID]) -> list[list[Claim]]:
+        actor = await self._context.actor()
+        async with self._context.db() as session:
+            found = await billing_claims.claims_for_patients(
                 session, actor=actor, patient_ids=list(keys)
             )
         return [found[key] for key in keys]

@@ -22,9 +22,13 @@ from hms.api.graphql.inputs import (
 from hms.appointments import booking, queries, status
 from hms.appointments.schemas import AppointmentCreate, CancelRequest
 from hms.auth.permissions import Actor
+from hms.billing import charges as billing_charges
+from hms.billing import claims as billing_claims
 from hms.clinical import service as clinical
 from hms.clinical.schemas import EncounterCreate
 from hms.errors import ValidationFailed
+from hms.laboratory import orders as lab_orders
+from hms.laboratory import results as lab_results
 from hms.patients import service as patients
 from hms.patients.schemas import PatientCreate, PatientUpdate
 from hms.pharmacy import service as pharmacy
@@ -168,6 +172,85 @@ class Query:
             )
         items = [t.prescription_of(row) for row in rows]
         return t.PrescriptionPage(prescriptions=items, total=total, limit=limit, offset=offset)
+
+    @strawberry.field(description="A laboratory order by UUID or number (LAB20240001)")
+    async def lab_order(self, info: Info, id: strawberry.ID) -> t.LabOrder | None:
+        async with work(info) as (session, actor):
+            return t.lab_order_of(await lab_orders.get_order(session, actor=actor, ref=id))
+
+    @strawberry.field(description="Laboratory orders, newest first; one patient's when given")
+    async def lab_orders(
+        self,
+        info: Info,
+        patient_id: strawberry.ID | None = None,
+        status: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> t.LabOrderPage:
+        _page(limit, offset)
+        async with work(info) as (session, actor):
+            rows, total = await lab_orders.list_orders(
+                session,
+                actor=actor,
+                limit=limit,
+                offset=offset,
+                patient_ref=patient_id,
+                status=status,
+            )
+        items = [t.lab_order_of(row) for row in rows]
+        return t.LabOrderPage(orders=items, total=total, limit=limit, offset=offset)
+
+    @strawberry.field(description="An order's results; a patient sees released values only")
+    async def lab_results(self, info: Info, order_id: strawberry.ID) -> t.LabResults | None:
+        async with work(info) as (session, actor):
+            order, found = await lab_results.read_results(session, actor=actor, ref=order_id)
+            return t.lab_results_of(order, found)
+
+    @strawberry.field(description="A charge by UUID or number (CHG20240001)")
+    async def charge(self, info: Info, id: strawberry.ID) -> t.Charge | None:
+        async with work(info) as (session, actor):
+            return t.charge_of(await billing_charges.get_charge(session, actor=actor, ref=id))
+
+    @strawberry.field(description="Charges, newest first; one patient's when patientId is given")
+    async def charges(
+        self,
+        info: Info,
+        patient_id: strawberry.ID | None = None,
+        status: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> t.ChargePage:
+        _page(limit, offset)
+        filters = billing_charges.ChargeFilter(patient=patient_id, status=status)
+        async with work(info) as (session, actor):
+            rows, total = await billing_charges.list_charges(
+                session, actor=actor, filters=filters, limit=limit, offset=offset
+            )
+        items = [t.charge_of(row) for row in rows]
+        return t.ChargePage(charges=items, total=total, limit=limit, offset=offset)
+
+    @strawberry.field(description="A claim by UUID or number (CLM20240001)")
+    async def claim(self, info: Info, id: strawberry.ID) -> t.Claim | None:
+        async with work(info) as (session, actor):
+            return t.claim_of(await billing_claims.get_claim(session, actor=actor, ref=id))
+
+    @strawberry.field(description="Claims, newest first; one patient's when patientId is given")
+    async def claims(
+        self,
+        info: Info,
+        patient_id: strawberry.ID | None = None,
+        status: str | None = None,
+        limit: int = 10,
+        offset: int = 0,
+    ) -> t.ClaimPage:
+        _page(limit, offset)
+        filters = billing_claims.ClaimFilter(patient=patient_id, status=status)
+        async with work(info) as (session, actor):
+            rows, total = await billing_claims.list_claims(
+                session, actor=actor, filters=filters, limit=limit, offset=offset
+            )
+        items = [t.claim_of(row) for row in rows]
+        return t.ClaimPage(claims=items, total=total, limit=limit, offset=offset)
 
     @strawberry.field
     async def provider(self, info: Info, id: strawberry.ID) -> t.Provider | None:

@@ -13,10 +13,23 @@ from strawberry.scalars import JSON
 from hms.api.graphql.context import GraphQLContext
 from hms.appointments.models import Appointment as AppointmentRow
 from hms.appointments.schemas import AppointmentSummary
+from hms.billing import records as billing_records
+from hms.billing.models import Charge as ChargeRow
+from hms.billing.models import Claim as ClaimRow
+from hms.billing.schemas import AdjustmentRead, ChargeSummary, ClaimSummary
 from hms.clinical import coding
 from hms.clinical.models import Encounter
 from hms.clinical.schemas import AssessmentRead, DiagnosisRead, EncounterData, EncounterRead
 from hms.clinical.schemas import PlanRead as PlanItemRead
+from hms.laboratory.models import LabOrder as LabOrderRow
+from hms.laboratory.schemas import (
+    ComponentRead,
+    LabOrderRead,
+    PreviousValue,
+    ResultsRead,
+    TestRead,
+    TestResultRead,
+)
 from hms.patients.models import Patient as PatientRow
 from hms.patients.schemas import (
     AddressRead,
@@ -43,6 +56,7 @@ PatientFields = _without_links(PatientRead)
 EncounterFields = _without_links(EncounterRead)
 ProviderFields = _without_links(ProviderRead)
 PrescriptionFields = _without_links(PrescriptionRead)
+LabOrderFields = _without_links(LabOrderRead)
 
 
 @from_model(model=AddressRead, all_fields=True, name="Address")
@@ -189,6 +203,115 @@ class Prescription:
         return provider_of(await info.context.loaders.providers.load(self.provider_id))
 
 
+@from_model(model=TestRead, all_fields=True, name="LabTest")
+class LabTest:
+    pass
+
+
+@from_model(model=LabOrderFields, name="LabOrder")
+class LabOrder:
+    id: strawberry.auto
+    order_number: strawberry.auto
+    patient_id: strawberry.auto
+    provider_id: strawberry.auto
+    ordering_location: strawberry.auto
+    priority: strawberry.auto
+    clinical_information: strawberry.auto
+    tests: strawberry.auto
+    diagnoses: strawberry.auto
+    notes: strawberry.auto
+    status: strawberry.auto
+    ordered_at: strawberry.auto
+    collection_date: strawberry.auto
+    completed_at: strawberry.auto
+    cancelled_at: strawberry.auto
+    cancel_reason: strawberry.auto
+    created_at: strawberry.auto
+    updated_at: strawberry.auto
+
+    @strawberry.field
+    async def provider(self, info: Info) -> Provider | None:
+        return provider_of(await info.context.loaders.providers.load(self.provider_id))
+
+
+@from_model(model=PreviousValue, all_fields=True, name="PreviousLabValue")
+class PreviousLabValue:
+    pass
+
+
+@from_model(model=ComponentRead, all_fields=True, name="LabResultComponent")
+class LabResultComponent:
+    pass
+
+
+@from_model(model=TestResultRead, all_fields=True, name="LabTestResult")
+class LabTestResult:
+    pass
+
+
+@from_model(model=ResultsRead, all_fields=True, name="LabResults")
+class LabResults:
+    pass
+
+
+# Money is strawberry's Decimal scalar: exact values as strings ("150.00"), never floats.
+@from_model(model=ChargeSummary, name="Charge")
+class Charge:
+    id: strawberry.auto
+    charge_number: strawberry.auto
+    patient_id: strawberry.auto
+    encounter_id: strawberry.auto
+    charge_date: strawberry.auto
+    charge_code: strawberry.auto
+    description: strawberry.auto
+    quantity: strawberry.auto
+    unit_price: strawberry.auto
+    total_amount: strawberry.auto
+    insurance_amount: strawberry.auto
+    patient_amount: strawberry.auto
+    status: str
+    billing_provider_id: strawberry.auto
+    diagnosis_codes: strawberry.auto
+    modifiers: strawberry.auto
+    notes: strawberry.auto
+    void_reason: strawberry.auto
+    voided_at: strawberry.auto
+    created_at: strawberry.auto
+    updated_at: strawberry.auto
+
+
+@from_model(model=AdjustmentRead, all_fields=True, name="ClaimAdjustment")
+class ClaimAdjustment:
+    pass
+
+
+@from_model(model=ClaimSummary, name="Claim")
+class Claim:
+    id: strawberry.auto
+    claim_number: strawberry.auto
+    patient_id: strawberry.auto
+    insurance_provider: strawberry.auto
+    policy_number: strawberry.auto
+    group_number: strawberry.auto
+    charges: strawberry.auto
+    total_amount: strawberry.auto
+    patient_responsibility: strawberry.auto
+    submission_method: str
+    diagnoses: strawberry.auto
+    status: str
+    submitted_at: strawberry.auto
+    accepted_at: strawberry.auto
+    rejected_at: strawberry.auto
+    rejection_reason: strawberry.auto
+    paid_at: strawberry.auto
+    insurance_paid: strawberry.auto
+    patient_paid: strawberry.auto
+    adjustments: strawberry.auto
+    resubmission_of: strawberry.auto
+    created_at: strawberry.auto
+    updated_at: strawberry.auto
+
+
 @from_model(model=PatientFields, name="Patient")
 class Patient:
     id: strawberry.auto
@@ -224,6 +347,21 @@ class Patient:
         rows = await info.context.loaders.prescriptions.load(self.id)
         return [prescription_of(row) for row in rows]
 
+    @strawberry.field
+    async def lab_orders(self, info: Info) -> list[LabOrder]:
+        rows = await info.context.loaders.lab_orders.load(self.id)
+        return [lab_order_of(row) for row in rows]
+
+    @strawberry.field
+    async def charges(self, info: Info) -> list[Charge]:
+        rows = await info.context.loaders.charges.load(self.id)
+        return [charge_of(row) for row in rows]
+
+    @strawberry.field
+    async def claims(self, info: Info) -> list[Claim]:
+        rows = await info.context.loaders.claims.load(self.id)
+        return [claim_of(row) for row in rows]
+
 
 def _converted(kind: Any, fields: BaseModel, extra: dict[str, Any] | None = None) -> Any:
     return kind.from_pydantic(fields, extra=extra)
@@ -253,6 +391,39 @@ def prescription_of(row: PrescriptionRow) -> Prescription:
     values["status"] = prescription_records.current_status(row)
     values["refills"] = {"authorized": row.refills_authorized, "remaining": row.refills_remaining}
     return _converted(Prescription, PrescriptionFields.model_validate(values))
+
+
+def lab_order_of(row: LabOrderRow) -> LabOrder:
+    values = {name: getattr(row, name) for name in LabOrderFields.model_fields if name != "links"}
+    return _converted(LabOrder, LabOrderFields.model_validate(values))
+
+
+def lab_results_of(order: LabOrderRow, found: list[dict[str, Any]]) -> LabResults:
+    # The same shape and timestamps as the REST results resource.
+    resulted = [c["resulted_at"] for r in found for c in r["components"]]
+    body = ResultsRead.model_validate(
+        {
+            "order_id": order.id,
+            "order_number": order.order_number,
+            "patient_id": order.patient_id,
+            "results": found,
+            "status": order.status,
+            "completed_at": order.completed_at,
+            "pathologist_id": order.pathologist_id,
+            "notes": order.result_notes,
+            "created_at": min(resulted) if resulted else order.created_at,
+            "updated_at": max(resulted) if resulted else order.updated_at,
+        }
+    )
+    return _converted(LabResults, body)
+
+
+def charge_of(row: ChargeRow) -> Charge:
+    return _converted(Charge, billing_records.charge_summary(row))
+
+
+def claim_of(row: ClaimRow) -> Claim:
+    return _converted(Claim, billing_records.claim_summary(row))
 
 
 def provider_of(row: ProviderRow | None) -> Provider | None:
@@ -288,6 +459,30 @@ class AppointmentPage:
 @strawberry.type
 class PrescriptionPage:
     prescriptions: list[Prescription]
+    total: int
+    limit: int
+    offset: int
+
+
+@strawberry.type
+class LabOrderPage:
+    orders: list[LabOrder]
+    total: int
+    limit: int
+    offset: int
+
+
+@strawberry.type
+class ChargePage:
+    charges: list[Charge]
+    total: int
+    limit: int
+    offset: int
+
+
+@strawberry.type
+class ClaimPage:
+    claims: list[Claim]
     total: int
     limit: int
     offset: int
