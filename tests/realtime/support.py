@@ -44,7 +44,8 @@ async def serving(runtime: Runtime) -> AsyncIterator[Served]:
         while not server.started:
             await asyncio.sleep(0.01)
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
+        # The server shares this event loop and this machine: allow it time under load.
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
             yield Served(http, f"ws://127.0.0.1:{port}/api/v1/ws")
     finally:
         server.should_exit = True
