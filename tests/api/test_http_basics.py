@@ -81,7 +81,9 @@ async def test_unknown_route_and_wrong_method_use_the_envelope(client: httpx.Asy
     wrong = await client.delete("/api/v1/patients")
     error = assert_envelope(wrong, 405, "METHOD_NOT_ALLOWED")
     assert error["message"]
-    assert "POST" in wrong.headers["Allow"]
+    assert set(wrong.headers["Allow"].split(", ")) == {"GET", "POST"}
+    one = await client.patch("/api/v1/patients/P20240001")
+    assert set(one.headers["Allow"].split(", ")) == {"DELETE", "GET", "PUT"}
     assert_envelope(await client.put("/auth/token", json={}), 405, "METHOD_NOT_ALLOWED")
     malformed = await client.post(
         "/auth/token", content=b"{not json", headers={"Content-Type": "application/json"}

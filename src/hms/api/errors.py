@@ -11,11 +11,26 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from hms.db import utcnow
 from hms.errors import HMSError
 
 log = logging.getLogger("hms.api")
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    allowed = [
+        method
+        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL
+            for route in request.app.router.routes
+        )
+    ]
+    return ", ".join(allowed)
+
 
 _STATUS_CODES = {
     400: "BAD_REQUEST",
@@ -178,6 +193,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if message in ("Not Found", "Method Not Allowed"):
             message = _STATUS_MESSAGES.get(exc.status_code, message)
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
         if exc.status_code == 401:
             headers.setdefault("WWW-Authenticate", "Bearer")
         return error_response(
