@@ -138,7 +138,11 @@ async def refused_everywhere(
             problems.append(f"GET {path} as {who}: {response.status_code} {response.text}")
         elif response.status_code == 404:
             assert response.json()["error"]["code"] == "NOT_FOUND"
-    for path in [*LISTS, f"/patients/search?query={rec.patient['last_name']}"]:
+    searches = [
+        f"/patients/search?query={rec.patient['last_name']}",
+        f"/appointments/schedule?provider_id={w.provider_id}&start_date=2024-01-20",
+    ]
+    for path in [*LISTS, *searches]:
         response = await client.get(API + path, headers=headers)
         count("bola_attempts")
         if response.status_code < 400 and (found := leaked(response.json(), rec)):
