@@ -22,6 +22,7 @@ from hms.api.rest import (
     auth,
     billing,
     clinical,
+    emergency,
     health,
     laboratory,
     patients,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         laboratory,
         pharmacy,
         audit,
+        emergency,
     ):
         api.include_router(module.router)
     app.include_router(api)

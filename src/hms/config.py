@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     login_max_failures: int = 5
     login_lockout_seconds: int = 15 * 60
     mfa_issuer: str = "HMS"
+    mfa_required: bool = Field(
+        False, description="Staff who reach patient data must enrol MFA before anything else"
+    )
+    emergency_access_minutes: int = Field(
+        60, ge=1, le=24 * 60, description="How long a break-the-glass grant lasts"
+    )
 
     argon2_time_cost: int = 3
     argon2_memory_kib: int = 65536

@@ -43,6 +43,14 @@ class Forbidden(HMSError):
     code, status, message = "FORBIDDEN", 403, "You do not have permission to do this"
 
 
+class MFAEnrollmentRequired(Forbidden):
+    code = "MFA_ENROLLMENT_REQUIRED"
+    message = (
+        "Multi-factor authentication is required for this account: enrol with "
+        "POST /auth/mfa/setup and POST /auth/mfa/verify, then retry"
+    )
+
+
 class NotFound(HMSError):
     code, status, message = "NOT_FOUND", 404, "Not found"
 

@@ -1,5 +1,6 @@
 """Imports every table so that Alembic and the tests see the whole schema."""
 
+from hms.access.models import EmergencyAccessGrant
 from hms.api.idempotency import IdempotencyRecord
 from hms.appointments.models import Appointment, ProviderDayOff, ProviderWorkingHours
 from hms.audit.models import AuditChainHead, AuditEntry
@@ -24,6 +25,7 @@ __all__ = [
     "ClaimCharge",
     "Coverage",
     "Diagnosis",
+    "EmergencyAccessGrant",
     "Encounter",
     "EncounterVersion",
     "IdempotencyRecord",

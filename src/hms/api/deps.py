@@ -81,16 +81,36 @@ async def _audit_denial(
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
 
 
-async def get_actor(
+Credentials = Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]
+
+
+async def get_actor(request: Request, session: SessionDep, credentials: Credentials) -> Actor:
+    return await _signed_in(request, session, credentials, enrolling=False)
+
+
+async def get_enrolling_actor(
+    request: Request, session: SessionDep, credentials: Credentials
+) -> Actor:
+    """The signed-in user, even one the MFA policy holds to enrolment (for the enrolment
+    endpoints themselves, /auth/me and sign-out)."""
+    return await _signed_in(request, session, credentials, enrolling=True)
+
+
+async def _signed_in(
     request: Request,
-    session: SessionDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
+    session: AsyncSession,
+    credentials: HTTPAuthorizationCredentials | None,
+    *,
+    enrolling: bool,
 ) -> Actor:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise Unauthorized("Authentication required: send 'Authorization: Bearer <token>'")
     try:
         actor = await auth_service.authenticate(
-            session, config=get_runtime(request).auth, token=credentials.credentials
+            session,
+            config=get_runtime(request).auth,
+            token=credentials.credentials,
+            enrolling=enrolling,
         )
     except Unauthorized as exc:
         exc.token_presented = True  # type: ignore[attr-defined]
@@ -102,6 +122,7 @@ async def get_actor(
 
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
+EnrollingActorDep = Annotated[Actor, Depends(get_enrolling_actor)]
 
 
 def get_auth_config(request: Request) -> AuthConfig:

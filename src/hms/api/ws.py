@@ -21,7 +21,7 @@ from hms.auth.permissions import Actor
 from hms.auth.service import authenticate
 from hms.auth.tokens import decode_access_token
 from hms.db import commit
-from hms.errors import Unauthorized
+from hms.errors import MFAEnrollmentRequired, Unauthorized
 from hms.events import DomainEvent
 from hms.realtime.channels import CHANNELS, channel_of, may_subscribe
 from hms.realtime.hub import CLOSE_UNAUTHORIZED, Connection, Hub, audit_deliveries
@@ -188,7 +188,7 @@ class EventSocket:
                 actor = await authenticate(session, config=self.runtime.auth, token=token)
                 await commit(session)
             return actor, float(decode_access_token(self.runtime.auth, token)["exp"])
-        except Unauthorized:
+        except (Unauthorized, MFAEnrollmentRequired):
             return None
 
     async def _read(self) -> Close | None:
@@ -257,8 +257,8 @@ class EventSocket:
             return
         self.conn.since = max(self.conn.since, since)
         self.conn.replayed.update(e.seq for e in missed if e.seq is not None)
-        visible = [e for e in missed if self.conn.wants(e)]
-        await audit_deliveries(self.runtime, [(self.conn, e) for e in visible])
+        wanted = [(self.conn, e) for e in missed if self.conn.wants(e)]
+        visible = [e for _, e in await audit_deliveries(self.runtime, wanted)]
         for event in visible:
             await self._write(event_message(event))
         last = missed[-1].seq if missed else since

@@ -4,15 +4,15 @@ id or number, saving with the database's overlap guards, and the audit and event
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from hms import events
+from hms.access import scoping
 from hms.appointments.models import Appointment
 from hms.appointments.schemas import AppointmentSummary
 from hms.audit import service as audit
@@ -30,20 +30,19 @@ OVERLAP_GUARDS = {
 
 
 def appointment_scope(actor: Actor) -> ColumnElement[bool]:
-    """The appointments this actor may reach: all for staff, its own for a patient user."""
-    scope = actor.patient_scope
-    return Appointment.patient_id == scope if scope is not None else true()
+    """The appointments of the patients this actor reaches (see hms.access.scoping)."""
+    return scoping.patient_condition(actor, Appointment.patient_id)
 
 
 def reference_condition(ref: str) -> ColumnElement[bool]:
     """A path reference is either the appointment's UUID or its number (APT20240001)."""
-    try:
-        return Appointment.id == uuid.UUID(ref)
-    except ValueError:
-        pass
-    if NUMBER_PATTERN.match(ref.upper()):
-        return Appointment.appointment_number == ref.upper()
-    raise NotFound("Appointment not found")
+    return scoping.reference(
+        ref,
+        Appointment.id,
+        not_found="Appointment not found",
+        number_column=Appointment.appointment_number,
+        number_pattern=NUMBER_PATTERN,
+    )
 
 
 async def load_appointment(session: AsyncSession, *, actor: Actor, ref: str) -> Appointment:

@@ -49,6 +49,9 @@ def record(
 ) -> None:
     """Queue an audit entry on this unit of work; it is written when the work commits."""
     ctx: RequestContext = session.info.get("request_ctx") or RequestContext()
+    if actor is not None and patient_id is not None and patient_id in actor.emergency_patients:
+        # A read or write made while holding a break-the-glass grant for this patient.
+        details = {**(details or {}), "emergency_access": True}
     entry = AuditEntry(
         id=uuid.uuid4(),
         occurred_at=utcnow(),

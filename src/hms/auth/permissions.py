@@ -32,6 +32,7 @@ class Permission(StrEnum):
     PATIENTS_CREATE = "patients:create"
     PATIENTS_UPDATE = "patients:update"
     PATIENTS_DEACTIVATE = "patients:deactivate"
+    PATIENTS_RESTRICT = "patients:restrict"
     PROVIDERS_READ = "providers:read"
     PROVIDERS_WRITE = "providers:write"
     USERS_MANAGE = "users:manage"
@@ -50,6 +51,7 @@ class Permission(StrEnum):
     BILLING_WRITE = "billing:write"
     ANALYTICS_READ = "analytics:read"
     AUDIT_READ_OWN = "audit:read:own"
+    EMERGENCY_ACCESS = "emergency_access"
 
 
 P = Permission
@@ -66,8 +68,15 @@ _CLINICAL_READ = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # Administrators run the system; the clinical acts themselves (signing, dispensing,
     # resulting) stay with the clinical roles, as the contract requires.
+    # Administrators reach every record already, so they need no emergency access.
     Role.ADMIN: frozenset(Permission)
-    - {P.AUDIT_READ_OWN, P.PRESCRIPTIONS_SIGN, P.PRESCRIPTIONS_DISPENSE, P.LAB_RESULTS_ENTER},
+    - {
+        P.AUDIT_READ_OWN,
+        P.PRESCRIPTIONS_SIGN,
+        P.PRESCRIPTIONS_DISPENSE,
+        P.LAB_RESULTS_ENTER,
+        P.EMERGENCY_ACCESS,
+    },
     Role.DOCTOR: frozenset(
         _CLINICAL_READ
         | {
@@ -79,6 +88,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.APPOINTMENTS_WRITE,
             P.BILLING_READ,
             P.ANALYTICS_READ,
+            P.EMERGENCY_ACCESS,
         }
     ),
     Role.NURSE: frozenset(
@@ -90,6 +100,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             P.LAB_ORDER,
             P.APPOINTMENTS_WRITE,
             P.ANALYTICS_READ,
+            P.EMERGENCY_ACCESS,
         }
     ),
     Role.PHARMACIST: frozenset(
@@ -144,6 +155,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 }
 
 
+# The staff roles that reach patient data: those HMS_MFA_REQUIRED obliges to enrol MFA.
+MFA_POLICY_ROLES = frozenset(
+    role
+    for role, permissions in ROLE_PERMISSIONS.items()
+    if role != Role.PATIENT and Permission.PATIENTS_READ in permissions
+)
+
+
 @dataclass(frozen=True)
 class Actor:
     """Who is acting: the signed-in user as the services see it."""
@@ -155,6 +174,8 @@ class Actor:
     provider_id: uuid.UUID | None = None
     session_id: uuid.UUID | None = None
     permissions: frozenset[Permission] = field(default=frozenset())
+    # Restricted patients this user holds an active emergency-access grant for.
+    emergency_patients: frozenset[uuid.UUID] = field(default=frozenset())
 
     @classmethod
     def for_user(
@@ -166,6 +187,7 @@ class Actor:
         patient_id: uuid.UUID | None = None,
         provider_id: uuid.UUID | None = None,
         session_id: uuid.UUID | None = None,
+        emergency_patients: frozenset[uuid.UUID] = frozenset(),
     ) -> Actor:
         return cls(
             user_id=user_id,
@@ -175,6 +197,7 @@ class Actor:
             provider_id=provider_id,
             session_id=session_id,
             permissions=ROLE_PERMISSIONS[role],
+            emergency_patients=emergency_patients,
         )
 
     @classmethod

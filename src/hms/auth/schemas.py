@@ -56,3 +56,4 @@ class Me(BaseModel):
     provider_id: uuid.UUID | None
     mfa_enabled: bool
     permissions: list[str]
+    mfa_enrollment_required: bool = False

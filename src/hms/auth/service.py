@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hms.access.models import EmergencyAccessGrant
 from hms.audit import service as audit
 from hms.auth import mfa
 from hms.auth.models import AuthSession, RefreshToken, User
-from hms.auth.permissions import ROLE_PERMISSIONS, Actor, Role
+from hms.auth.permissions import MFA_POLICY_ROLES, ROLE_PERMISSIONS, Actor, Permission, Role
 from hms.auth.tokens import (
     AuthConfig,
     decode_access_token,
@@ -22,7 +23,7 @@ from hms.auth.tokens import (
     new_refresh_token,
 )
 from hms.db import utcnow
-from hms.errors import Conflict, Unauthorized, ValidationFailed
+from hms.errors import Conflict, MFAEnrollmentRequired, Unauthorized, ValidationFailed
 from hms.providers.models import Provider
 
 BAD_CREDENTIALS = "Invalid username or password"
@@ -252,8 +253,13 @@ async def logout(session: AsyncSession, *, actor: Actor, refresh_token: str | No
     )
 
 
-async def authenticate(session: AsyncSession, *, config: AuthConfig, token: str) -> Actor:
-    """The actor behind a bearer token, checked against its session on every request."""
+async def authenticate(
+    session: AsyncSession, *, config: AuthConfig, token: str, enrolling: bool = False
+) -> Actor:
+    """The actor behind a bearer token, checked against its session on every request.
+
+    Under the MFA policy a staff user without MFA is signed in only to enrol: every other call
+    (`enrolling` false) is refused with MFA_ENROLLMENT_REQUIRED."""
     claims = decode_access_token(config, token)
     try:
         user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
@@ -277,7 +283,23 @@ async def authenticate(session: AsyncSession, *, config: AuthConfig, token: str)
         raise Unauthorized("Session expired after inactivity; sign in again")
     if now - auth_session.last_seen_at > SESSION_TOUCH_INTERVAL:
         auth_session.last_seen_at = now
-    return _actor(user, session_id, provider_id=provider_id)
+    actor = _actor(user, session_id, provider_id=provider_id)
+    if not enrolling and mfa_enrolment_pending(config, user):
+        session.info["actor"] = actor  # the refusal is audited as this user's
+        raise MFAEnrollmentRequired()
+    if actor.can(Permission.EMERGENCY_ACCESS):
+        grants = await session.execute(
+            select(EmergencyAccessGrant.patient_id).where(
+                EmergencyAccessGrant.user_id == user.id, EmergencyAccessGrant.expires_at > now
+            )
+        )
+        actor = replace(actor, emergency_patients=frozenset(grants.scalars()))
+    return actor
+
+
+def mfa_enrolment_pending(config: AuthConfig, user: User) -> bool:
+    """Whether the MFA policy holds this user to enrolment before anything else."""
+    return config.mfa_required and not user.mfa_enabled and Role(user.role) in MFA_POLICY_ROLES
 
 
 async def mfa_setup(session: AsyncSession, *, actor: Actor, config: AuthConfig) -> tuple[str, str]:

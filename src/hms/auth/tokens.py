@@ -31,6 +31,7 @@ class AuthConfig:
     lockout_seconds: int
     mfa_issuer: str
     passwords: Passwords
+    mfa_required: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthConfig:
@@ -44,6 +45,7 @@ class AuthConfig:
             max_failures=settings.login_max_failures,
             lockout_seconds=settings.login_lockout_seconds,
             mfa_issuer=settings.mfa_issuer,
+            mfa_required=settings.mfa_required,
             passwords=Passwords(
                 time_cost=settings.argon2_time_cost,
                 memory_kib=settings.argon2_memory_kib,

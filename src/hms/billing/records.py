@@ -4,15 +4,15 @@ saving with optimistic locking, and the audit and event trail."""
 from __future__ import annotations
 
 import re
-import uuid
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from hms import events
+from hms.access import scoping
 from hms.audit import service as audit
 from hms.auth.permissions import Actor
 from hms.billing.models import Charge, Claim
@@ -24,22 +24,22 @@ NUMBERS = {Charge: re.compile(r"^CHG\d{8,}$"), Claim: re.compile(r"^CLM\d{8,}$")
 
 
 def scope(model: type[Charge] | type[Claim], actor: Actor) -> ColumnElement[bool]:
-    """All records for staff; a patient user's own only."""
-    patient = actor.patient_scope
-    return model.patient_id == patient if patient is not None else true()
+    """The records of the patients this actor reaches (see hms.access.scoping)."""
+    return scoping.patient_condition(actor, model.patient_id)
 
 
 async def load(session: AsyncSession, model: type[Record], *, actor: Actor, ref: str) -> Record:
     """A charge or claim by UUID or number (CHG20240001, CLM20240001), without auditing.
     Another patient's is a 404, as is one that does not exist."""
     kind = model.__name__
-    try:
-        condition = model.id == uuid.UUID(ref)
-    except ValueError:
-        if not NUMBERS[model].match(ref.upper()):
-            raise NotFound(f"{kind} not found") from None
-        number = Charge.charge_number if model is Charge else Claim.claim_number
-        condition = number == ref.upper()
+    number = Charge.charge_number if model is Charge else Claim.claim_number
+    condition = scoping.reference(
+        ref,
+        model.id,
+        not_found=f"{kind} not found",
+        number_column=number,
+        number_pattern=NUMBERS[model],
+    )
     row = await session.execute(select(model).where(condition, scope(model, actor)))
     found = row.scalar_one_or_none()
     if found is None:

@@ -7,11 +7,12 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from hms import events
+from hms.access import scoping
 from hms.audit import service as audit
 from hms.auth.permissions import Actor, Permission
 from hms.clinical import history, projections
@@ -43,22 +44,18 @@ REQUIRED_FIELDS = ("provider_id", "encounter_type", "encounter_date", "status")
 
 
 def encounter_scope(actor: Actor) -> ColumnElement[bool]:
-    """Staff reach every encounter; a patient user its own signed ones (no drafts)."""
-    scope = actor.patient_scope
-    if scope is None:
-        return true()
-    return (Encounter.patient_id == scope) & Encounter.status.in_(SIGNED_STATUSES)
+    """Staff reach the encounters of the patients they reach; a patient user its own signed
+    ones (no drafts)."""
+    reachable = scoping.patient_condition(actor, Encounter.patient_id)
+    if actor.patient_scope is None:
+        return reachable
+    return reachable & Encounter.status.in_(SIGNED_STATUSES)
 
 
 async def load_encounter(session: AsyncSession, *, actor: Actor, ref: str) -> Encounter:
     """An encounter this actor may reach, without auditing (for services that audit)."""
-    try:
-        encounter_id = uuid.UUID(ref)
-    except ValueError:
-        raise NotFound("Encounter not found") from None
-    row = await session.execute(
-        select(Encounter).where(Encounter.id == encounter_id, encounter_scope(actor))
-    )
+    found = scoping.reference(ref, Encounter.id, not_found="Encounter not found")
+    row = await session.execute(select(Encounter).where(found, encounter_scope(actor)))
     encounter = row.scalar_one_or_none()
     if encounter is None:
         raise NotFound("Encounter not found")

@@ -12,10 +12,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from hms.access import scoping
 from hms.audit import service as audit
 from hms.auth.permissions import Actor, Permission
 from hms.db import utcnow
@@ -32,18 +33,17 @@ FINISHED = ("completed", "cancelled")
 
 
 def order_scope(actor: Actor) -> ColumnElement[bool]:
-    scope = actor.patient_scope
-    return LabOrder.patient_id == scope if scope is not None else true()
+    return scoping.patient_condition(actor, LabOrder.patient_id)
 
 
 def _reference(ref: str) -> ColumnElement[bool]:
-    try:
-        return LabOrder.id == uuid.UUID(ref)
-    except ValueError:
-        pass
-    if NUMBER_PATTERN.match(ref.upper()):
-        return LabOrder.order_number == ref.upper()
-    raise NotFound("Laboratory order not found")
+    return scoping.reference(
+        ref,
+        LabOrder.id,
+        not_found="Laboratory order not found",
+        number_column=LabOrder.order_number,
+        number_pattern=NUMBER_PATTERN,
+    )
 
 
 async def load_order(

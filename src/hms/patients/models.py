@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Index, Integer, String
+from sqlalchemy import Boolean, Date, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hms.db import Base, JSONType, TimestampedMixin
@@ -26,6 +26,8 @@ class Patient(TimestampedMixin, Base):
     medical_conditions: Mapped[list[str]] = mapped_column(JSONType, default=list)
     current_medications: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # A confidential record: see hms.access.scoping for who still reaches it.
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     version: Mapped[int] = mapped_column(Integer)
 
     # Normalised copies for search: lower case, accents removed; the phone's digits reversed,

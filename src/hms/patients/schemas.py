@@ -89,6 +89,11 @@ class PatientCreate(PatientFields):
     last_name: Name
     date_of_birth: BirthDate
     gender: Gender
+    restricted: bool = Field(
+        False,
+        description="A confidential record, reached only by its carers, admins and emergency "
+        "access; only administrators may set it",
+    )
 
 
 class PatientUpdate(InputModel):
@@ -106,9 +111,10 @@ class PatientUpdate(InputModel):
     allergies: list[AllergyEntry] | None = Field(None, max_length=100)
     medical_conditions: list[ShortText] | None = Field(None, max_length=100)
     current_medications: list[Medication] | None = Field(None, max_length=100)
+    restricted: bool | None = Field(None, description="Only administrators may change it")
 
 
-REQUIRED_FIELDS = ("first_name", "last_name", "date_of_birth", "gender")
+REQUIRED_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "restricted")
 # What a patient may change on its own record through the portal.
 SELF_SERVICE_FIELDS = frozenset({"contact_number", "email", "address", "emergency_contact"})
 
@@ -166,6 +172,7 @@ class PatientRead(PatientSummary):
     medical_conditions: list[str]
     current_medications: list[MedicationRead]
     is_active: bool
+    restricted: bool
     created_at: datetime
     updated_at: datetime
     links: PatientLinks = Field(serialization_alias="_links")

@@ -6,11 +6,12 @@ import re
 import uuid
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, true
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
 from hms import events
+from hms.access import scoping
 from hms.audit import service as audit
 from hms.auth.permissions import Actor, Permission
 from hms.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
@@ -31,20 +32,19 @@ LIST_FIELDS = ("allergies", "medical_conditions", "current_medications")
 
 
 def patient_scope(actor: Actor) -> ColumnElement[bool]:
-    """The rows this actor may reach: all for staff, its own for a patient user."""
-    scope = actor.patient_scope
-    return Patient.id == scope if scope is not None else true()
+    """The patients this actor may reach (see hms.access.scoping)."""
+    return scoping.patient_condition(actor, Patient.id)
 
 
 def reference_condition(ref: str) -> ColumnElement[bool]:
     """A path reference is either the record's UUID or its patient number."""
-    try:
-        return Patient.id == uuid.UUID(ref)
-    except ValueError:
-        pass
-    if NUMBER_PATTERN.match(ref.upper()):
-        return Patient.patient_number == ref.upper()
-    raise NotFound("Patient not found")
+    return scoping.reference(
+        ref,
+        Patient.id,
+        not_found="Patient not found",
+        number_column=Patient.patient_number,
+        number_pattern=NUMBER_PATTERN,
+    )
 
 
 async def load_patient(session: AsyncSession, *, actor: Actor, ref: str) -> Patient:
@@ -60,6 +60,8 @@ async def load_patient(session: AsyncSession, *, actor: Actor, ref: str) -> Pati
 
 async def create_patient(session: AsyncSession, *, actor: Actor, data: PatientCreate) -> Patient:
     actor.require(Permission.PATIENTS_CREATE)
+    if "restricted" in data.model_fields_set:
+        actor.require(Permission.PATIENTS_RESTRICT)
     values = data.model_dump(exclude_none=True)
     patient = Patient(id=uuid.uuid4(), is_active=True, **_normalized(values))
     patient.patient_number = await next_number(session, "P")
@@ -103,6 +105,8 @@ async def update_patient(
     patient = await load_patient(session, actor=actor, ref=ref)
     _check_version(patient, expected_version)
     changes = data.model_dump(exclude_unset=True)
+    if "restricted" in changes and not actor.is_patient:
+        actor.require(Permission.PATIENTS_RESTRICT)
     for name in REQUIRED_FIELDS:
         if name in changes and changes[name] is None:
             raise ValidationFailed(name, "This field cannot be empty")

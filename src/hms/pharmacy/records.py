@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import calendar
 import re
-import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, or_, select, true
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hms import events
+from hms.access import scoping
 from hms.audit import service as audit
 from hms.auth.permissions import Actor
 from hms.db import utcnow
@@ -25,20 +25,19 @@ LIVE_STATUSES = ("active", "on_hold")
 
 
 def prescription_scope(actor: Actor) -> ColumnElement[bool]:
-    """All prescriptions for staff; its own for a patient user."""
-    scope = actor.patient_scope
-    return Prescription.patient_id == scope if scope is not None else true()
+    """The prescriptions of the patients this actor reaches (see hms.access.scoping)."""
+    return scoping.patient_condition(actor, Prescription.patient_id)
 
 
 def reference_condition(ref: str) -> ColumnElement[bool]:
     """A path reference is either the prescription's UUID or its number (RX20240001)."""
-    try:
-        return Prescription.id == uuid.UUID(ref)
-    except ValueError:
-        pass
-    if NUMBER_PATTERN.match(ref.upper()):
-        return Prescription.prescription_number == ref.upper()
-    raise NotFound("Prescription not found")
+    return scoping.reference(
+        ref,
+        Prescription.id,
+        not_found="Prescription not found",
+        number_column=Prescription.prescription_number,
+        number_pattern=NUMBER_PATTERN,
+    )
 
 
 async def load_prescription(session: AsyncSession, *, actor: Actor, ref: str) -> Prescription:

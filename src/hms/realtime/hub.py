@@ -9,12 +9,15 @@ import logging
 import uuid
 from dataclasses import dataclass, field
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hms.access import scoping
 from hms.audit import service as audit
 from hms.audit.service import RequestContext, set_request_context
 from hms.auth.permissions import Actor
 from hms.auth.service import authenticate
 from hms.db import commit
-from hms.errors import Unauthorized
+from hms.errors import MFAEnrollmentRequired, Unauthorized
 from hms.events import DomainEvent
 from hms.realtime.channels import channel_of, may_see
 from hms.realtime.log import trim
@@ -66,14 +69,20 @@ class Connection:
         self.queue.put_nowait(event)
 
 
-async def audit_deliveries(
-    runtime: Runtime, deliveries: list[tuple[Connection, DomainEvent]]
-) -> None:
-    """Record every delivery of patient data like a read, all in one transaction."""
+Delivery = tuple[Connection, DomainEvent]
+
+
+async def audit_deliveries(runtime: Runtime, deliveries: list[Delivery]) -> list[Delivery]:
+    """Keep the deliveries whose listener reaches the event's patient (the rule of
+    hms.access.scoping, as every other door), and record each like a read, all in one
+    transaction. Returns what may be sent."""
     rows = [(conn, event) for conn, event in deliveries if event.patient_id]
     if not rows:
-        return
+        return deliveries
     async with runtime.sessionmaker() as session:
+        refused = await _unreachable(session, rows)
+        deliveries = [d for d in deliveries if (id(d[0]), d[1].patient_id) not in refused]
+        rows = [d for d in rows if (id(d[0]), d[1].patient_id) not in refused]
         for conn, event in rows:
             set_request_context(session, conn.ctx)
             audit.record(
@@ -86,6 +95,25 @@ async def audit_deliveries(
                 details={"event_type": event.type, "event_id": event.seq},
             )
         await commit(session)
+    return deliveries
+
+
+async def _unreachable(session: AsyncSession, rows: list[Delivery]) -> set[tuple[int, str | None]]:
+    """(connection, patient) pairs to withhold. Only restricted patients need a look per
+    listener; the rest were settled by the channel rules (which scope patient users)."""
+    restricted = await scoping.restricted_among(
+        session, {pid for _, e in rows if (pid := _uuid(e.patient_id))}
+    )
+    asked: dict[int, tuple[Connection, set[uuid.UUID]]] = {}
+    for conn, event in rows:
+        pid = _uuid(event.patient_id)
+        if pid in restricted:
+            asked.setdefault(id(conn), (conn, set()))[1].add(pid)
+    refused: set[tuple[int, str | None]] = set()
+    for key, (conn, ids) in asked.items():
+        reached = await scoping.reachable_patients(session, conn.actor, ids)
+        refused |= {(key, str(pid)) for pid in ids - reached}
+    return refused
 
 
 def _uuid(value: str | None) -> uuid.UUID | None:
@@ -156,7 +184,7 @@ class Hub:
                 if conn.wants(event) and not conn.seen(event)
             ]
             try:
-                await audit_deliveries(self.runtime, deliveries)
+                deliveries = await audit_deliveries(self.runtime, deliveries)
             except Exception:  # unaudited patient data is not sent; clients resume with `since`
                 log.exception("could not audit event deliveries; not delivered")
                 continue
@@ -184,8 +212,11 @@ class Hub:
                 async with self.runtime.sessionmaker() as session:
                     for conn in list(self.connections):
                         try:
-                            await authenticate(session, config=self.runtime.auth, token=conn.token)
-                        except Unauthorized:
+                            # A fresh actor also picks up emergency grants given or expired.
+                            conn.actor = await authenticate(
+                                session, config=self.runtime.auth, token=conn.token
+                            )
+                        except (Unauthorized, MFAEnrollmentRequired):
                             conn.end(CLOSE_UNAUTHORIZED, "session ended")
                     await commit(session)
             except Exception:

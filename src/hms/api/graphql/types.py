@@ -329,6 +329,7 @@ class Patient:
     medical_conditions: strawberry.auto
     current_medications: strawberry.auto
     is_active: strawberry.auto
+    restricted: strawberry.auto
     created_at: strawberry.auto
     updated_at: strawberry.auto
 

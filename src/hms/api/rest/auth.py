@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from hms.api.deps import ActorDep, AuthConfigDep, SessionDep
+from hms.api.deps import AuthConfigDep, EnrollingActorDep, SessionDep
 from hms.api.openapi import error_responses
 from hms.api.responses import json_response
 from hms.auth import service
@@ -62,7 +62,10 @@ async def refresh_token(
 
 @router.post("/logout", status_code=204, response_class=Response)
 async def logout(
-    request: Request, session: SessionDep, actor: ActorDep, body: LogoutRequest | None = None
+    request: Request,
+    session: SessionDep,
+    actor: EnrollingActorDep,
+    body: LogoutRequest | None = None,
 ) -> Response:
     """End this session: its access and refresh tokens stop working immediately."""
     await service.logout(session, actor=actor, refresh_token=body.refresh_token if body else None)
@@ -70,8 +73,9 @@ async def logout(
 
 
 @router.get("/me", response_model=Me)
-async def me(session: SessionDep, actor: ActorDep) -> Response:
-    """The signed-in user, with its role and permissions."""
+async def me(session: SessionDep, actor: EnrollingActorDep, config: AuthConfigDep) -> Response:
+    """The signed-in user, with its role and permissions. `mfa_enrollment_required` is true
+    while the MFA policy (HMS_MFA_REQUIRED) holds the account to enrolment."""
     user = await service.get_user(session, actor.user_id) if actor.user_id else None
     if user is None:
         raise Unauthorized()
@@ -87,19 +91,24 @@ async def me(session: SessionDep, actor: ActorDep) -> Response:
             provider_id=actor.provider_id,
             mfa_enabled=user.mfa_enabled,
             permissions=sorted(ROLE_PERMISSIONS[actor.role]),
+            mfa_enrollment_required=service.mfa_enrolment_pending(config, user),
         )
     )
 
 
 @router.post("/mfa/setup", response_model=MFASetupResponse)
-async def mfa_setup(session: SessionDep, actor: ActorDep, config: AuthConfigDep) -> Response:
+async def mfa_setup(
+    session: SessionDep, actor: EnrollingActorDep, config: AuthConfigDep
+) -> Response:
     """Start TOTP enrolment: returns the secret and an `otpauth://` URI for an authenticator."""
     secret, uri = await service.mfa_setup(session, actor=actor, config=config)
     return json_response(MFASetupResponse(secret=secret, otpauth_uri=uri))
 
 
 @router.post("/mfa/verify", response_model=MFAVerifyResponse)
-async def mfa_verify(body: MFAVerifyRequest, session: SessionDep, actor: ActorDep) -> Response:
+async def mfa_verify(
+    body: MFAVerifyRequest, session: SessionDep, actor: EnrollingActorDep
+) -> Response:
     """Confirm enrolment with a current code. From then on sign-in needs `mfa_code`; a code
     is accepted once only."""
     enabled = await service.mfa_verify(session, actor=actor, code=body.code)
