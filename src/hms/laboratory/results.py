@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hms import events
@@ -20,6 +20,15 @@ from hms.laboratory.orders import audit_order, editable_tests, load_order, provi
 from hms.laboratory.schemas import RELEASED, ComponentEntry, ResultsEntry, TestResultEntry
 
 CRITICAL = ("LL", "HH")
+
+
+def result_scope(actor: Actor) -> ColumnElement[bool]:
+    """The result rows this actor may read: all for staff; a patient user's own released
+    (final or corrected) values."""
+    scope = actor.patient_scope
+    if scope is None:
+        return true()
+    return (LabResult.patient_id == scope) & LabResult.status.in_(RELEASED)
 
 
 def _stamp(value: datetime) -> str:
