@@ -44,6 +44,20 @@ class DateCriterion:
                 return column >= start
         raise ValueError(self.comparison)
 
+    def holds(self, moment: datetime) -> bool:
+        """Whether a point in time meets the criterion (as `condition` would in a query)."""
+        within = self.start <= moment < self.end
+        return {
+            "eq": within,
+            "ne": not within,
+            "lt": moment < self.start,
+            "eb": moment < self.start,
+            "le": moment < self.end,
+            "gt": moment >= self.end,
+            "sa": moment >= self.end,
+            "ge": moment >= self.start,
+        }[self.comparison]
+
 
 def all_of(column: Any, criteria: tuple[DateCriterion, ...], *, as_date: bool = False) -> Any:
     """Every criterion on one column (a range is two of them: `ge` a start and `lt` an end)."""

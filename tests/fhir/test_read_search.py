@@ -5,27 +5,60 @@ from __future__ import annotations
 
 import httpx
 
+from hms.auth.permissions import Role
 from hms.runtime import Runtime
-from tests.fhir.support import FHIR, fhir_get, ids, link, matches, outcome_of, record, valid
+from tests.fhir.support import FHIR, fhir_get, ids, link, matches, outcome_of, record, staff, valid
+
+SAMPLES = {
+    "token": "x",
+    "string": "x",
+    "date": "ge2024-01-01",
+    "reference": "Patient/00000000-0000-0000-0000-000000000001",
+}
 
 
-async def test_metadata_lists_exactly_what_is_served(client: httpx.AsyncClient) -> None:
+async def test_metadata_lists_exactly_what_is_served(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
     statement = await fhir_get(client, "metadata", {})
     assert statement["fhirVersion"] == "4.0.1"
     served = {r["type"]: r for r in statement["rest"][0]["resource"]}
-    assert {"Patient", "Practitioner", "Encounter", "Condition", "Observation"} <= set(served)
+    assert set(served) == {
+        "Patient",
+        "Practitioner",
+        "Encounter",
+        "Condition",
+        "Observation",
+        "AllergyIntolerance",
+        "MedicationRequest",
+        "ServiceRequest",
+        "DiagnosticReport",
+        "Appointment",
+        "Slot",
+        "ChargeItem",
+        "Claim",
+    }
     assert {p["name"] for p in served["Patient"]["searchParam"]} == {
         "_id",
         "identifier",
         "name",
         "birthdate",
     }
+    admin = (await staff(client, runtime, Role.ADMIN)).headers
+    required = {
+        "Slot": {"schedule": "Schedule/00000000-0000-0000-0000-000000000001"},
+        "AllergyIntolerance": {"patient": SAMPLES["reference"]},
+    }
     for name, resource in served.items():
-        # Every listed parameter is accepted; one not listed is refused.
-        headers = {}
-        response = await client.get(f"{FHIR}/{name}", params={"_bogus": "1"}, headers=headers)
-        assert response.status_code in (400, 401)
         assert {i["code"] for i in resource["interaction"]} == {"read", "search-type"}
+        # Every listed parameter is accepted; one not listed is refused.
+        for param in resource["searchParam"]:
+            params = {**required.get(name, {}), param["name"]: SAMPLES[param["type"]]}
+            if param["name"] == "schedule":
+                params[param["name"]] = required["Slot"]["schedule"]
+            await fhir_get(client, name, admin, **params)
+        response = await client.get(f"{FHIR}/{name}", params={"_bogus": "1"}, headers=admin)
+        assert "_bogus" in outcome_of(response, 400)["issue"][0]["diagnostics"]
 
 
 async def test_patient_read_and_search(client: httpx.AsyncClient, runtime: Runtime) -> None:
@@ -87,9 +120,6 @@ async def test_practitioner_by_npi(client: httpx.AsyncClient, runtime: Runtime) 
 
 
 async def _admin(client: httpx.AsyncClient, runtime: Runtime) -> dict[str, str]:
-    from hms.auth.permissions import Role
-    from tests.clinical.support import staff
-
     return (await staff(client, runtime, Role.ADMIN)).headers
 
 

@@ -8,10 +8,17 @@ from fastapi import Request
 
 from hms import __version__
 from hms.api.fhir import systems as s
+from hms.api.fhir.billing import CHARGE_ITEM_TYPE, CLAIM_TYPE
 from hms.api.fhir.clinical import CONDITION_TYPE, ENCOUNTER_TYPE
 from hms.api.fhir.interactions import ResourceType
 from hms.api.fhir.observations import OBSERVATION_TYPE
+from hms.api.fhir.orders import (
+    DIAGNOSTIC_REPORT_TYPE,
+    MEDICATION_REQUEST_TYPE,
+    SERVICE_REQUEST_TYPE,
+)
 from hms.api.fhir.patients import ALLERGY_TYPE, PATIENT_TYPE, PRACTITIONER_TYPE
+from hms.api.fhir.scheduling import APPOINTMENT_TYPE, SLOT_TYPE
 from hms.api.fhir.search import RESULT_PARAMETERS, fhir_base
 
 RESOURCE_TYPES: dict[str, ResourceType] = {
@@ -23,6 +30,13 @@ RESOURCE_TYPES: dict[str, ResourceType] = {
         CONDITION_TYPE,
         OBSERVATION_TYPE,
         ALLERGY_TYPE,
+        MEDICATION_REQUEST_TYPE,
+        SERVICE_REQUEST_TYPE,
+        DIAGNOSTIC_REPORT_TYPE,
+        APPOINTMENT_TYPE,
+        SLOT_TYPE,
+        CHARGE_ITEM_TYPE,
+        CLAIM_TYPE,
     )
 }
 # Written once when the module loads: the statement changes only with the code.

@@ -1,0 +1,111 @@
+"""Every resource type served: searched by patient, read back by id, found in
+`Patient/$everything`, and each one valid against the FHIR R4 models."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+import httpx
+
+from hms.auth.permissions import Role
+from hms.runtime import Runtime
+from tests.appointments.support import SEED_DAY, book, slot
+from tests.fhir.support import FHIR, Record, fhir_get, ids, matches, outcome_of, record, staff
+from tests.pharmacy.support import prescribe
+from tests.seed_examples import request_body
+
+ALLERGIES = ["Latex", {"substance": "Peanuts", "severity": "severe", "reaction": "Anaphylaxis"}]
+
+
+async def full_record(client: httpx.AsyncClient, runtime: Runtime) -> tuple[Record, dict[str, Any]]:
+    """A record with something of every kind, and the ids of what was made."""
+    made = await record(client, runtime, allergies=ALLERGIES)
+    doctor, pid = made.doctor, made.patient["id"]
+    rx = await prescribe(client, doctor, pid)
+    visit = await book(client, doctor.headers, slot(pid, str(doctor.provider_id)))
+    billing = (await staff(client, runtime, Role.BILLING)).headers
+    body = copy.deepcopy(request_body("POST /api/v1/billing/charges"))
+    body.update(
+        patient_id=pid, encounter_id=made.encounter["id"], billing_provider_id=doctor.provider_id
+    )
+    response = await client.post("/api/v1/billing/charges", json=body, headers=billing)
+    assert response.status_code == 201, response.text
+    charge = response.json()
+    response = await client.post(
+        "/api/v1/billing/claims",
+        json={
+            "patient_id": pid,
+            "charges": [charge["id"]],
+            "insurance_provider": "Blue Cross Blue Shield",
+            "policy_number": "BCBS123456789",
+        },
+        headers=billing,
+    )
+    assert response.status_code == 201, response.text
+    return made, {
+        "MedicationRequest": rx["id"],
+        "ServiceRequest": made.order["id"],
+        "DiagnosticReport": made.order["id"],
+        "Appointment": visit["id"],
+        "ChargeItem": charge["id"],
+        "Claim": response.json()["id"],
+    }
+
+
+async def test_every_type_searched_read_and_in_everything(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    made, expected = await full_record(client, runtime)
+    admin = (await staff(client, runtime, Role.ADMIN)).headers
+    pid = made.patient["id"]
+    for kind, id_ in expected.items():
+        bundle = await fhir_get(client, kind, admin, patient=pid)
+        assert ids(bundle) == [id_], kind
+        assert await fhir_get(client, f"{kind}/{id_}", admin) == matches(bundle)[0], kind
+
+    rx = await fhir_get(client, f"MedicationRequest/{expected['MedicationRequest']}", admin)
+    assert rx["status"] == "active" and rx["intent"] == "order"
+    assert rx["medicationCodeableConcept"]["coding"][0]["system"] == "http://hl7.org/fhir/sid/ndc"
+    assert (await fhir_get(client, "MedicationRequest", admin, patient=pid, status="completed"))[
+        "total"
+    ] == 0
+
+    report = await fhir_get(client, f"DiagnosticReport/{made.order['id']}", admin)
+    assert report["status"] == "final" and len(report["result"]) == 3
+    for reference in report["result"]:
+        await fhir_get(client, reference["reference"], admin)
+
+    allergies = matches(await fhir_get(client, "AllergyIntolerance", admin, patient=pid))
+    assert [a["code"]["text"] for a in allergies] == ["Latex", "Peanuts"]
+    assert allergies[1]["reaction"][0]["severity"] == "severe"
+    await fhir_get(client, f"AllergyIntolerance/{allergies[1]['id']}", admin)
+
+    everything = await fhir_get(client, f"Patient/{pid}/$everything", admin)
+    kinds = {r["resourceType"] for r in matches(everything)}
+    assert kinds == set(expected) | {
+        "Patient",
+        "AllergyIntolerance",
+        "Encounter",
+        "Condition",
+        "Observation",
+    }
+    assert everything["total"] == len(everything["entry"])
+
+
+async def test_free_slots_of_a_schedule(client: httpx.AsyncClient, runtime: Runtime) -> None:
+    made, _ = await full_record(client, runtime)
+    headers = made.doctor.headers
+    schedule = f"Schedule/{made.doctor.provider_id}"
+    params = {"schedule": schedule, "start": [f"ge{SEED_DAY}", f"le{SEED_DAY}"], "_count": 100}
+    response = await client.get(f"{FHIR}/Slot", params=params, headers=headers)
+    assert response.status_code == 200, response.text
+    slots = matches(response.json())
+    starts = [s["start"] for s in slots]
+    # 08:00-17:00 in 30-minute slots, but for the 14:00 booking.
+    assert len(slots) == 17 and f"{SEED_DAY}T14:00:00Z" not in starts
+    assert starts[0] == f"{SEED_DAY}T08:00:00Z"
+    assert await fhir_get(client, f"Slot/{slots[0]['id']}", headers) == slots[0]
+    taken = f"{made.doctor.provider_id}-{SEED_DAY.replace('-', '')}1400-30"
+    outcome_of(await client.get(f"{FHIR}/Slot/{taken}", headers=headers), 404)
+    outcome_of(await client.get(f"{FHIR}/Slot", headers=headers), 400)
