@@ -11,7 +11,17 @@ from sqlalchemy import select
 from hms.audit.models import AuditEntry
 from hms.auth.permissions import Role
 from hms.runtime import Runtime
-from tests.fhir.support import FHIR, fhir_get, ids, matches, outcome_of, portal, record, staff
+from tests.fhir.support import (
+    FHIR,
+    fhir_get,
+    full_record,
+    ids,
+    matches,
+    outcome_of,
+    portal,
+    record,
+    staff,
+)
 
 
 async def test_patient_account_sees_its_own_compartment(
@@ -75,3 +85,41 @@ async def test_fhir_reads_are_audited(client: httpx.AsyncClient, runtime: Runtim
         ).scalars()
         actions = set(rows)
     assert {"patient.read", "vital_signs.list", "lab_results.list", "diagnosis.list"} <= actions
+
+
+async def test_patient_account_across_every_type(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    mine, my_ids = await full_record(client, runtime)
+    other, other_ids = await full_record(client, runtime)
+    headers = await portal(client, runtime, mine.patient["patient_id"])
+    for kind, id_ in my_ids.items():
+        assert ids(await fhir_get(client, kind, headers)) == [id_], kind
+        await fhir_get(client, f"{kind}/{id_}", headers)
+        outcome_of(await client.get(f"{FHIR}/{kind}/{other_ids[kind]}", headers=headers), 404)
+        bundle = await fhir_get(client, kind, headers, patient=other.patient["id"])
+        assert bundle["total"] == 0, kind
+    allergies = matches(await fhir_get(client, "AllergyIntolerance", headers))
+    assert {a["patient"]["reference"] for a in allergies} == {f"Patient/{mine.patient['id']}"}
+    other_allergy = f"AllergyIntolerance/{other.patient['id']}-0"
+    outcome_of(await client.get(f"{FHIR}/{other_allergy}", headers=headers), 404)
+
+
+async def test_roles_reach_what_their_permissions_allow(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    made, made_ids = await full_record(client, runtime)
+    pid = made.patient["id"]
+    pharmacist = (await staff(client, runtime, Role.PHARMACIST)).headers
+    billing = (await staff(client, runtime, Role.BILLING)).headers
+    for kind in ("ChargeItem", "Claim", "Encounter", "Appointment"):
+        outcome_of(await client.get(f"{FHIR}/{kind}", headers=pharmacist), 403)
+    assert ids(await fhir_get(client, "MedicationRequest", pharmacist, patient=pid)) == [
+        made_ids["MedicationRequest"]
+    ]
+    for kind in ("MedicationRequest", "Observation", "DiagnosticReport", "Condition"):
+        outcome_of(await client.get(f"{FHIR}/{kind}", headers=billing), 403)
+    # $everything holds what the role may read, and only that.
+    everything = await fhir_get(client, f"Patient/{pid}/$everything", billing)
+    kinds = {r["resourceType"] for r in matches(everything)}
+    assert kinds == {"Patient", "AllergyIntolerance", "ChargeItem", "Claim"}

@@ -3,54 +3,12 @@
 
 from __future__ import annotations
 
-import copy
-from typing import Any
-
 import httpx
 
 from hms.auth.permissions import Role
 from hms.runtime import Runtime
-from tests.appointments.support import SEED_DAY, book, slot
-from tests.fhir.support import FHIR, Record, fhir_get, ids, matches, outcome_of, record, staff
-from tests.pharmacy.support import prescribe
-from tests.seed_examples import request_body
-
-ALLERGIES = ["Latex", {"substance": "Peanuts", "severity": "severe", "reaction": "Anaphylaxis"}]
-
-
-async def full_record(client: httpx.AsyncClient, runtime: Runtime) -> tuple[Record, dict[str, Any]]:
-    """A record with something of every kind, and the ids of what was made."""
-    made = await record(client, runtime, allergies=ALLERGIES)
-    doctor, pid = made.doctor, made.patient["id"]
-    rx = await prescribe(client, doctor, pid)
-    visit = await book(client, doctor.headers, slot(pid, str(doctor.provider_id)))
-    billing = (await staff(client, runtime, Role.BILLING)).headers
-    body = copy.deepcopy(request_body("POST /api/v1/billing/charges"))
-    body.update(
-        patient_id=pid, encounter_id=made.encounter["id"], billing_provider_id=doctor.provider_id
-    )
-    response = await client.post("/api/v1/billing/charges", json=body, headers=billing)
-    assert response.status_code == 201, response.text
-    charge = response.json()
-    response = await client.post(
-        "/api/v1/billing/claims",
-        json={
-            "patient_id": pid,
-            "charges": [charge["id"]],
-            "insurance_provider": "Blue Cross Blue Shield",
-            "policy_number": "BCBS123456789",
-        },
-        headers=billing,
-    )
-    assert response.status_code == 201, response.text
-    return made, {
-        "MedicationRequest": rx["id"],
-        "ServiceRequest": made.order["id"],
-        "DiagnosticReport": made.order["id"],
-        "Appointment": visit["id"],
-        "ChargeItem": charge["id"],
-        "Claim": response.json()["id"],
-    }
+from tests.appointments.support import SEED_DAY
+from tests.fhir.support import FHIR, fhir_get, full_record, ids, matches, outcome_of, staff
 
 
 async def test_every_type_searched_read_and_in_everything(
