@@ -105,6 +105,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 "If-Match",
                 "Idempotency-Key",
                 "X-Request-ID",
+                "Prefer",
             ],
             expose_headers=[
                 "ETag",

@@ -67,3 +67,39 @@ async def test_free_slots_of_a_schedule(client: httpx.AsyncClient, runtime: Runt
     taken = f"{made.doctor.provider_id}-{SEED_DAY.replace('-', '')}1400-30"
     outcome_of(await client.get(f"{FHIR}/Slot/{taken}", headers=headers), 404)
     outcome_of(await client.get(f"{FHIR}/Slot", headers=headers), 400)
+
+
+async def test_search_parameters_of_orders_visits_and_billing(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    made, made_ids = await full_record(client, runtime)
+    admin = (await staff(client, runtime, Role.ADMIN)).headers
+    pid = made.patient["id"]
+    today = made.order["ordered_at"][:10]
+    # (type, parameters that find the record, parameters that do not)
+    cases = [
+        ("MedicationRequest", {"status": "active", "authoredon": today}, {"status": "stopped"}),
+        (
+            "ServiceRequest",
+            {"status": "completed", "authored": f"ge{today}"},
+            {"status": "revoked"},
+        ),
+        ("DiagnosticReport", {"status": "final", "date": f"le{today}"}, {"date": f"gt{today}"}),
+        (
+            "Appointment",
+            {
+                "status": "booked",
+                "date": SEED_DAY,
+                "practitioner": f"Practitioner/{made.doctor.provider_id}",
+            },
+            {"date": f"lt{SEED_DAY}"},
+        ),
+        ("ChargeItem", {"occurrence": "ge2000"}, {"occurrence": "lt2000"}),
+        ("Claim", {"created": today[:7]}, {"created": "2000"}),
+    ]
+    for kind, found, missed in cases:
+        bundle = await fhir_get(client, kind, admin, patient=pid, **found)
+        assert ids(bundle) == [made_ids[kind]], (kind, found)
+        assert (await fhir_get(client, kind, admin, patient=pid, **missed))["total"] == 0, kind
+        by_id = await fhir_get(client, kind, admin, _id=made_ids[kind])
+        assert ids(by_id) == [made_ids[kind]], kind
