@@ -35,10 +35,7 @@ async def test_walking_next_and_previous(client: httpx.AsyncClient, runtime: Run
         back = (await client.get(url, headers=doctor.headers)).json()
         assert ids(back) == ids(page)
     assert all(p["total"] == 23 for p in pages)
-    assert link(
-        pages[0],
-        "self",
-    ).startswith("http://testserver/fhir/R4/Patient?")
+    assert link(pages[0], "self").startswith("http://testserver/fhir/R4/Patient?")
     assert (await fhir_get(client, "Patient", doctor.headers, name="pager", _count=0))[
         "entry"
     ] == []

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from hms.api.fhir import systems as s
 from hms.api.fhir.interactions import (
     ID,
@@ -94,7 +96,7 @@ def encounter_statuses(search: Search) -> list[str] | None:
     return [ours for ours, theirs in ENCOUNTER_STATUSES.items() if theirs in asked]
 
 
-def patient_ids(search: Search) -> list | None:
+def patient_ids(search: Search) -> list[uuid.UUID] | None:
     """`patient` and `subject` both name the patient; given together, both must match."""
     by_patient = search.references("patient", "Patient")
     by_subject = search.references("subject", "Patient")
