@@ -12,6 +12,7 @@ from hms import __version__
 from hms.api import ws
 from hms.api.docs import OPENAPI_PATH, mount_docs
 from hms.api.errors import install_error_handlers
+from hms.api.fhir.router import mount_fhir
 from hms.api.graphql.router import mount_graphql
 from hms.api.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
 from hms.api.openapi import install_openapi
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.include_router(health.router)
     app.include_router(ws.router)
     mount_graphql(app, settings)
+    mount_fhir(app, runtime)
     mount_docs(app)
     install_openapi(app)
 
@@ -105,6 +107,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
                 "If-Match",
                 "Idempotency-Key",
                 "X-Request-ID",
+                "Prefer",
             ],
             expose_headers=[
                 "ETag",

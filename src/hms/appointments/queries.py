@@ -4,6 +4,7 @@ and status. Every appointment returned is audited as a read of its patient's dat
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
@@ -17,6 +18,7 @@ from hms.auth.permissions import Actor, Permission
 from hms.errors import NotFound, ValidationFailed
 from hms.patients import service as patients
 from hms.patients.models import Patient
+from hms.periods import DateCriterion, all_of
 
 
 @dataclass(frozen=True)
@@ -26,6 +28,9 @@ class AppointmentFilter:
     start_date: date | None = None  # appointments starting on or after this UTC day
     end_date: date | None = None  # ... and on or before this one
     statuses: tuple[str, ...] = ()
+    ids: Sequence[uuid.UUID] | None = None
+    patient_ids: Sequence[uuid.UUID] | None = None
+    starts: tuple[DateCriterion, ...] = ()  # of the start time
 
 
 async def get_appointment(session: AsyncSession, *, actor: Actor, ref: str) -> Appointment:
@@ -36,7 +41,12 @@ async def get_appointment(session: AsyncSession, *, actor: Actor, ref: str) -> A
 
 
 async def list_appointments(
-    session: AsyncSession, *, actor: Actor, filters: AppointmentFilter, limit: int, offset: int
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    filters: AppointmentFilter,
+    limit: int | None,
+    offset: int,
 ) -> tuple[list[Appointment], int]:
     """Appointments in start order; a patient user's list holds only its own."""
     actor.require(Permission.APPOINTMENTS_READ)
@@ -123,6 +133,11 @@ def _conditions(filters: AppointmentFilter) -> list[ColumnElement[bool]]:
         out.append(Appointment.start_datetime < _midnight(filters.end_date) + timedelta(days=1))
     if filters.statuses:
         out.append(Appointment.status.in_(filters.statuses))
+    if filters.ids is not None:
+        out.append(Appointment.id.in_(filters.ids))
+    if filters.patient_ids is not None:
+        out.append(Appointment.patient_id.in_(filters.patient_ids))
+    out.append(all_of(Appointment.start_datetime, filters.starts))
     return out
 
 

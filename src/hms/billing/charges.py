@@ -4,6 +4,7 @@ cent: total = quantity x unit price, and the insurance and patient parts add up 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -22,6 +23,7 @@ from hms.errors import Conflict, NotFound, ValidationFailed
 from hms.numbering import next_number
 from hms.patients.models import Patient
 from hms.patients.service import load_patient, reference_condition
+from hms.periods import DateCriterion, all_of
 from hms.providers.models import Provider
 
 AMOUNT_FIELDS = ("quantity", "unit_price", "total_amount", "insurance_amount", "patient_amount")
@@ -41,6 +43,10 @@ class ChargeFilter:
     patient: str | None = None
     encounter_id: uuid.UUID | None = None
     status: str | None = None
+    ids: Sequence[uuid.UUID] | None = None
+    patient_ids: Sequence[uuid.UUID] | None = None
+    statuses: Sequence[str] | None = None
+    dates: tuple[DateCriterion, ...] = ()  # of the charge date
 
 
 def checked_amounts(
@@ -123,7 +129,7 @@ async def get_charge(session: AsyncSession, *, actor: Actor, ref: str) -> Charge
 
 
 async def list_charges(
-    session: AsyncSession, *, actor: Actor, filters: ChargeFilter, limit: int, offset: int
+    session: AsyncSession, *, actor: Actor, filters: ChargeFilter, limit: int | None, offset: int
 ) -> tuple[list[Charge], int]:
     """Newest charge date first; a patient user's own charges only."""
     actor.require(Permission.BILLING_READ)
@@ -138,6 +144,14 @@ async def list_charges(
         where = where & (Charge.encounter_id == filters.encounter_id)
     if filters.status is not None:
         where = where & (Charge.status == filters.status)
+    for column, values in (
+        (Charge.id, filters.ids),
+        (Charge.patient_id, filters.patient_ids),
+        (Charge.status, filters.statuses),
+    ):
+        if values is not None:
+            where = where & column.in_(values)
+    where = where & all_of(Charge.charge_date, filters.dates)
     count = select(func.count()).select_from(Charge).where(where)
     total = (await session.execute(count)).scalar_one()
     rows = await session.execute(

@@ -9,6 +9,7 @@ claim lets its charges go back to pending: they may be corrected and submitted a
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select, update
@@ -26,6 +27,7 @@ from hms.errors import Conflict, NotFound, ValidationFailed
 from hms.numbering import next_number
 from hms.patients.models import Patient
 from hms.patients.service import load_patient, reference_condition
+from hms.periods import DateCriterion, all_of
 
 TAKEN = "A charge of this claim is already on another claim, or was claimed meanwhile"
 
@@ -34,6 +36,10 @@ TAKEN = "A charge of this claim is already on another claim, or was claimed mean
 class ClaimFilter:
     patient: str | None = None
     status: str | None = None
+    ids: Sequence[uuid.UUID] | None = None
+    patient_ids: Sequence[uuid.UUID] | None = None
+    statuses: Sequence[str] | None = None
+    dates: tuple[DateCriterion, ...] = ()  # of the submission
 
 
 async def submit_claim(
@@ -112,7 +118,7 @@ async def get_claim(session: AsyncSession, *, actor: Actor, ref: str) -> Claim:
 
 
 async def list_claims(
-    session: AsyncSession, *, actor: Actor, filters: ClaimFilter, limit: int, offset: int
+    session: AsyncSession, *, actor: Actor, filters: ClaimFilter, limit: int | None, offset: int
 ) -> tuple[list[Claim], int]:
     """Newest submission first; a patient user's own claims only."""
     actor.require(Permission.BILLING_READ)
@@ -125,6 +131,14 @@ async def list_claims(
         where = where & Claim.patient_id.in_(select(Patient.id).where(patient))
     if filters.status is not None:
         where = where & (Claim.status == filters.status)
+    for column, values in (
+        (Claim.id, filters.ids),
+        (Claim.patient_id, filters.patient_ids),
+        (Claim.status, filters.statuses),
+    ):
+        if values is not None:
+            where = where & column.in_(values)
+    where = where & all_of(Claim.submitted_at, filters.dates)
     count = await session.execute(select(func.count()).select_from(Claim).where(where))
     rows = await session.execute(
         select(Claim)

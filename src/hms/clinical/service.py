@@ -4,6 +4,7 @@ read their history. Every step checks the permission map, audits and queues its 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -23,6 +24,7 @@ from hms.db import utcnow
 from hms.errors import Conflict, NotFound, PreconditionFailed, ValidationFailed
 from hms.patients.models import Patient
 from hms.patients.service import load_patient
+from hms.periods import DateCriterion, all_of
 from hms.providers.models import Provider
 
 # Clocks drift; a note saved a moment "ahead" of the server is not a note about the future.
@@ -169,19 +171,31 @@ async def list_encounters(
     session: AsyncSession,
     *,
     actor: Actor,
-    limit: int,
+    limit: int | None,
     offset: int,
     patient_ref: str | None = None,
     status: str | None = None,
+    ids: Sequence[uuid.UUID] | None = None,
+    patient_ids: Sequence[uuid.UUID] | None = None,
+    statuses: Sequence[str] | None = None,
+    dates: tuple[DateCriterion, ...] = (),
 ) -> tuple[list[Encounter], int]:
-    """Newest first; for one patient (UUID or number) when asked."""
+    """Newest first; for one patient (UUID or number) when asked, or narrowed to some ids,
+    patients, statuses or encounter dates."""
     actor.require(Permission.ENCOUNTERS_READ)
-    where = encounter_scope(actor)
+    where = encounter_scope(actor) & all_of(Encounter.encounter_date, dates)
     if patient_ref is not None:
         patient = await load_patient(session, actor=actor, ref=patient_ref)
         where = where & (Encounter.patient_id == patient.id)
     if status is not None:
         where = where & (Encounter.status == status)
+    for column, values in (
+        (Encounter.id, ids),
+        (Encounter.patient_id, patient_ids),
+        (Encounter.status, statuses),
+    ):
+        if values is not None:
+            where = where & column.in_(values)
     total = (
         await session.execute(select(func.count()).select_from(Encounter).where(where))
     ).scalar_one()

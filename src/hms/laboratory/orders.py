@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +27,7 @@ from hms.laboratory.models import LabOrder
 from hms.laboratory.schemas import CollectRequest, LabOrderCreate
 from hms.numbering import next_number
 from hms.patients.service import load_patient
+from hms.periods import DateCriterion, all_of
 from hms.providers.models import Provider
 
 NUMBER_PATTERN = re.compile(r"^LAB\d{8,}$")
@@ -157,14 +159,26 @@ async def list_orders(
     session: AsyncSession,
     *,
     actor: Actor,
-    limit: int,
+    limit: int | None,
     offset: int,
     patient_ref: str | None = None,
     status: str | None = None,
+    ids: Sequence[uuid.UUID] | None = None,
+    patient_ids: Sequence[uuid.UUID] | None = None,
+    statuses: Sequence[str] | None = None,
+    dates: tuple[DateCriterion, ...] = (),
 ) -> tuple[list[LabOrder], int]:
-    """Newest first; of one patient (UUID or number) when asked."""
+    """Newest first; of one patient (UUID or number) when asked, or narrowed to some ids,
+    patients, statuses or order dates."""
     actor.require(Permission.LAB_RESULTS_READ)
-    where = order_scope(actor)
+    where = order_scope(actor) & all_of(LabOrder.ordered_at, dates)
+    for column, values in (
+        (LabOrder.id, ids),
+        (LabOrder.patient_id, patient_ids),
+        (LabOrder.status, statuses),
+    ):
+        if values is not None:
+            where = where & column.in_(values)
     if patient_ref is not None:
         patient = await load_patient(session, actor=actor, ref=patient_ref)
         where = where & (LabOrder.patient_id == patient.id)

@@ -4,10 +4,11 @@ API document's shape, and announced as `lab_result_available`, marked critical o
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hms import events
@@ -20,6 +21,15 @@ from hms.laboratory.orders import audit_order, editable_tests, load_order, provi
 from hms.laboratory.schemas import RELEASED, ComponentEntry, ResultsEntry, TestResultEntry
 
 CRITICAL = ("LL", "HH")
+
+
+def result_scope(actor: Actor) -> ColumnElement[bool]:
+    """The result rows this actor may read: all for staff; a patient user's own released
+    (final or corrected) values."""
+    scope = actor.patient_scope
+    if scope is None:
+        return true()
+    return (LabResult.patient_id == scope) & LabResult.status.in_(RELEASED)
 
 
 def _stamp(value: datetime) -> str:
@@ -201,6 +211,25 @@ def _announce(
             },
         ),
     )
+
+
+async def results_of_orders(
+    session: AsyncSession, *, actor: Actor, order_ids: list[uuid.UUID]
+) -> dict[uuid.UUID, list[LabResult]]:
+    """The result rows of some orders that the actor may read, in each order's sequence, for
+    readers that list them beside their order (its own read is audited by the caller)."""
+    actor.require(Permission.LAB_RESULTS_READ)
+    found: dict[uuid.UUID, list[LabResult]] = {oid: [] for oid in order_ids}
+    if not order_ids:
+        return found
+    rows = await session.execute(
+        select(LabResult)
+        .where(LabResult.order_id.in_(order_ids), result_scope(actor))
+        .order_by(LabResult.test_code, LabResult.position, LabResult.component)
+    )
+    for row in rows.scalars():
+        found[row.order_id].append(row)
+    return found
 
 
 async def read_results(

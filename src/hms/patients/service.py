@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -25,6 +26,7 @@ from hms.patients.schemas import (
     PatientSummary,
     PatientUpdate,
 )
+from hms.periods import DateCriterion, all_of
 
 NUMBER_PATTERN = re.compile(r"^P\d{8,}$")
 DERIVED_FIELDS = ("search_name", "search_keys", "email_normalized", "phone_digits_reversed")
@@ -165,12 +167,29 @@ async def deactivate_patient(
 
 
 async def list_patients(
-    session: AsyncSession, *, actor: Actor, limit: int, offset: int, is_active: bool | None = True
+    session: AsyncSession,
+    *,
+    actor: Actor,
+    limit: int,
+    offset: int,
+    is_active: bool | None = True,
+    ids: Sequence[uuid.UUID] | None = None,
+    numbers: Sequence[str] | None = None,
+    names: Sequence[str] | None = None,
+    birth_dates: tuple[DateCriterion, ...] = (),
 ) -> tuple[list[Patient], int]:
+    """By name; narrowed to some ids or patient numbers, to names any of `names` starts a word
+    of (every word of it, case and accents ignored), or to birth dates, when asked."""
     actor.require(Permission.PATIENTS_READ)
-    where = patient_scope(actor)
+    where = patient_scope(actor) & all_of(Patient.date_of_birth, birth_dates, as_date=True)
     if is_active is not None:
         where = where & (Patient.is_active == is_active)
+    if ids is not None:
+        where = where & Patient.id.in_(ids)
+    if numbers is not None:
+        where = where & Patient.patient_number.in_([n.upper() for n in numbers])
+    if names is not None:
+        where = where & or_(false(), *(_name_starts(name) for name in names))
     total = (
         await session.execute(select(func.count()).select_from(Patient).where(where))
     ).scalar_one()
@@ -206,6 +225,20 @@ async def search_patients(
     )
     _audit_reads(session, actor, "patient.search", patients)
     return patients, total
+
+
+def _name_starts(name: str) -> ColumnElement[bool]:
+    words = patient_search.normalize(name).split()
+    return and_(
+        true(),
+        *(
+            or_(
+                Patient.search_name.startswith(word, autoescape=True),
+                Patient.search_name.contains(f" {word}", autoescape=True),
+            )
+            for word in words
+        ),
+    )
 
 
 def _audit_reads(session: AsyncSession, actor: Actor, action: str, patients: list[Patient]) -> None:

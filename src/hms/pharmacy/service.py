@@ -4,10 +4,11 @@ permission map, audits with the patient and queues its event."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -16,6 +17,7 @@ from hms.db import utcnow
 from hms.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from hms.numbering import next_number
 from hms.patients.service import load_patient
+from hms.periods import DateCriterion, all_of
 from hms.pharmacy import checking, controlled, records
 from hms.pharmacy.models import Prescription
 from hms.pharmacy.schemas import PrescriptionCreate, PrescriptionUpdate
@@ -156,14 +158,26 @@ async def list_prescriptions(
     session: AsyncSession,
     *,
     actor: Actor,
-    limit: int,
+    limit: int | None,
     offset: int,
     patient_ref: str | None = None,
     status: str | None = None,
+    ids: Sequence[uuid.UUID] | None = None,
+    patient_ids: Sequence[uuid.UUID] | None = None,
+    statuses: Sequence[str] | None = None,
+    dates: tuple[DateCriterion, ...] = (),
 ) -> tuple[list[Prescription], int]:
-    """Newest first; for one patient (UUID or number) when asked."""
+    """Newest first; for one patient (UUID or number) when asked, or narrowed to some ids,
+    patients, statuses (as of now) or dates written."""
     actor.require(Permission.PRESCRIPTIONS_READ)
-    where = records.prescription_scope(actor)
+    where = records.prescription_scope(actor) & all_of(Prescription.date_written, dates)
+    if ids is not None:
+        where = where & Prescription.id.in_(ids)
+    if patient_ids is not None:
+        where = where & Prescription.patient_id.in_(patient_ids)
+    if statuses is not None:
+        now = utcnow()
+        where = where & or_(false(), *(records.status_condition(s, now) for s in statuses))
     if patient_ref is not None:
         patient = await load_patient(session, actor=actor, ref=patient_ref)
         where = where & (Prescription.patient_id == patient.id)

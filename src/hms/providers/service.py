@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -124,9 +125,23 @@ async def list_providers(
     offset: int,
     specialty: str | None = None,
     is_active: bool | None = True,
+    ids: Sequence[uuid.UUID] | None = None,
+    names: Sequence[str] | None = None,
+    npis: Sequence[str] | None = None,
+    dea_numbers: Sequence[str] | None = None,
 ) -> tuple[list[Provider], int]:
+    """By name; narrowed to some ids, NPIs or DEA numbers, or to names any of `names` starts
+    (each of its words the start of the first or last name, case ignored), when asked."""
     actor.require(Permission.PROVIDERS_READ)
     stmt = select(Provider)
+    if ids is not None:
+        stmt = stmt.where(Provider.id.in_(ids))
+    if npis is not None:
+        stmt = stmt.where(Provider.npi.in_(npis))
+    if dea_numbers is not None:
+        stmt = stmt.where(Provider.dea_number.in_([d.upper() for d in dea_numbers]))
+    if names is not None:
+        stmt = stmt.where(or_(false(), *(_name_starts(name) for name in names)))
     if specialty:
         stmt = stmt.where(func.lower(Provider.specialty) == specialty.lower())
     if is_active is not None:
@@ -160,3 +175,17 @@ async def _check_unique(
             stmt = stmt.where(Provider.id != exclude)
         if (await session.execute(stmt)).first():
             raise Conflict("This user is already linked to a provider")
+
+
+def _name_starts(name: str) -> ColumnElement[bool]:
+    words = name.casefold().split()
+    return and_(
+        true(),
+        *(
+            or_(
+                func.lower(Provider.first_name).startswith(word, autoescape=True),
+                func.lower(Provider.last_name).startswith(word, autoescape=True),
+            )
+            for word in words
+        ),
+    )
