@@ -8,10 +8,11 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hms import events
+from hms.access import scoping
 from hms.auth.permissions import Actor, Permission
 from hms.db import utcnow
 from hms.errors import Conflict, ValidationFailed
@@ -24,12 +25,12 @@ CRITICAL = ("LL", "HH")
 
 
 def result_scope(actor: Actor) -> ColumnElement[bool]:
-    """The result rows this actor may read: all for staff; a patient user's own released
-    (final or corrected) values."""
-    scope = actor.patient_scope
-    if scope is None:
-        return true()
-    return (LabResult.patient_id == scope) & LabResult.status.in_(RELEASED)
+    """The result rows this actor may read: staff those of the patients they reach; a patient
+    user its own released (final or corrected) values."""
+    reachable = scoping.patient_condition(actor, LabResult.patient_id)
+    if actor.patient_scope is None:
+        return reachable
+    return reachable & LabResult.status.in_(RELEASED)
 
 
 def _stamp(value: datetime) -> str:
