@@ -1,7 +1,8 @@
 """The one permission map. REST, GraphQL, WebSocket and FHIR all ask it, through the services.
 
 A `patient` user holds read permissions too, but every query it makes is narrowed to its own
-record (see `Actor.patient_scope`), so the map says *what* and the query says *whose*.
+record, and staff queries leave out the restricted patients they do not care for (see
+`hms.access.scoping`): the map says *what* and the query says *whose*.
 """
 
 from __future__ import annotations
