@@ -17,6 +17,7 @@ from hms.api.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestC
 from hms.api.openapi import install_openapi
 from hms.api.ratelimit import RateLimitMiddleware, RateLimits
 from hms.api.rest import (
+    analytics,
     appointments,
     audit,
     auth,
@@ -72,6 +73,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         laboratory,
         pharmacy,
         audit,
+        analytics,
     ):
         api.include_router(module.router)
     app.include_router(api)

@@ -40,7 +40,10 @@ class Encounter(TimestampedMixin, Base):
     version: Mapped[int] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_encounters_patient_date", "patient_id", "encounter_date"),)
+    __table_args__ = (
+        Index("ix_encounters_patient_date", "patient_id", "encounter_date"),
+        Index("ix_encounters_date_patient", "encounter_date", "patient_id"),
+    )
 
 
 class EncounterVersion(Base):
@@ -83,7 +86,10 @@ class VitalSignsReading(Base):
     temperature_c: Mapped[float | None] = mapped_column(Float)
     oxygen_saturation: Mapped[float | None] = mapped_column(Float)
 
-    __table_args__ = (Index("ix_vital_signs_patient_recorded", "patient_id", "recorded_at"),)
+    __table_args__ = (
+        Index("ix_vital_signs_patient_recorded", "patient_id", "recorded_at"),
+        Index("ix_vital_signs_recorded_at", "recorded_at"),
+    )
 
 
 class Diagnosis(Base):

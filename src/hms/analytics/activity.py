@@ -1,0 +1,104 @@
+"""Registrations, visits and revenue in a period: one aggregate query each.
+
+- Registrations: `total` is the register at the period's end (active patients registered on or
+  before its last day); `new` is those registered in the period; `growth_rate` compares `new`
+  with the previous period of the same length. A deactivated record (a duplicate, a mistake)
+  is counted nowhere.
+- Visits: clinical encounters dated in the period, not entered in error (drafts count: the
+  patient was seen); `unique_patients` the patients they belong to; `average_duration` the mean
+  booked length, in minutes, of the appointments in the period that were completed (an
+  encounter records when it happened, not how long it took), null when there were none.
+- Revenue: charges dated in the period, voided ones left out; `total`, `insurance` and
+  `patient` are the sums of their amounts, `growth_rate` compares `total` with the previous
+  period.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hms.analytics.period import Period
+from hms.analytics.rates import growth, mean
+from hms.appointments.models import Appointment
+from hms.billing.models import Charge
+from hms.clinical.models import Encounter
+from hms.patients.models import Patient
+
+CENT = Decimal("0.01")
+
+
+async def registrations(session: AsyncSession, period: Period) -> dict[str, Any]:
+    previous = period.previous()
+    in_period = (Patient.created_at >= period.since) & (Patient.created_at < period.until)
+    before = (Patient.created_at >= previous.since) & (Patient.created_at < previous.until)
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(in_period),
+                func.count().filter(before),
+            ).where(Patient.is_active, Patient.created_at < period.until)
+        )
+    ).one()
+    total, new, earlier = (int(n) for n in row)
+    return {"total": total, "new": new, "growth_rate": growth(new, earlier)}
+
+
+async def visits(session: AsyncSession, period: Period) -> dict[str, Any]:
+    total, unique = (
+        await session.execute(
+            select(func.count(), func.count(Encounter.patient_id.distinct())).where(
+                Encounter.encounter_date >= period.since,
+                Encounter.encounter_date < period.until,
+                Encounter.status != "entered_in_error",
+            )
+        )
+    ).one()
+    minutes, count = (
+        await session.execute(
+            select(func.sum(Appointment.duration), func.count()).where(
+                Appointment.start_datetime >= period.since,
+                Appointment.start_datetime < period.until,
+                Appointment.status == "completed",
+            )
+        )
+    ).one()
+    return {
+        "total": int(total),
+        "unique_patients": int(unique),
+        "average_duration": mean(minutes, count),
+    }
+
+
+async def revenue(session: AsyncSession, period: Period) -> dict[str, Any]:
+    previous = period.previous()
+
+    def amount(column: Any, span: Period) -> Any:
+        inside = (Charge.charge_date >= span.since) & (Charge.charge_date < span.until)
+        return func.coalesce(func.sum(column).filter(inside), 0)
+
+    row = (
+        await session.execute(
+            select(
+                amount(Charge.total_amount, period),
+                amount(Charge.insurance_amount, period),
+                amount(Charge.patient_amount, period),
+                amount(Charge.total_amount, previous),
+            ).where(
+                Charge.charge_date >= previous.since,
+                Charge.charge_date < period.until,
+                Charge.status != "voided",
+            )
+        )
+    ).one()
+    total, insurance, patient, earlier = (Decimal(str(v)).quantize(CENT) for v in row)
+    return {
+        "total": total,
+        "insurance": insurance,
+        "patient": patient,
+        "growth_rate": growth(total, earlier),
+    }
