@@ -30,10 +30,10 @@ from hms.auth.permissions import Role
 from hms.config import Settings
 from hms.patients.models import Patient
 from hms.runtime import Runtime
+from tests import conftest
 from tests.analytics.support import (
     PATIENTS,
     QUALITY,
-    at,
     born,
     charge,
     cover,
@@ -42,7 +42,6 @@ from tests.analytics.support import (
     kept_appointment,
     ok,
 )
-from tests import conftest
 from tests.factories import bearer, login, make_patient, make_user
 
 TODAY = datetime.now(UTC).date()
