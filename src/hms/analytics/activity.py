@@ -18,7 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hms.analytics.period import Period
@@ -27,8 +27,6 @@ from hms.appointments.models import Appointment
 from hms.billing.models import Charge
 from hms.clinical.models import Encounter
 from hms.patients.models import Patient
-
-CENT = Decimal("0.01")
 
 
 async def registrations(session: AsyncSession, period: Period) -> dict[str, Any]:
@@ -77,17 +75,19 @@ async def visits(session: AsyncSession, period: Period) -> dict[str, Any]:
 async def revenue(session: AsyncSession, period: Period) -> dict[str, Any]:
     previous = period.previous()
 
-    def amount(column: Any, span: Period) -> Any:
+    def cents(column: Any, span: Period) -> Any:
+        # Summed as whole cents: exact on SQLite too, which would add decimals as floats.
         inside = (Charge.charge_date >= span.since) & (Charge.charge_date < span.until)
-        return func.coalesce(func.sum(column).filter(inside), 0)
+        whole = cast(func.round(column * 100), BigInteger)
+        return func.coalesce(func.sum(whole).filter(inside), 0)
 
     row = (
         await session.execute(
             select(
-                amount(Charge.total_amount, period),
-                amount(Charge.insurance_amount, period),
-                amount(Charge.patient_amount, period),
-                amount(Charge.total_amount, previous),
+                cents(Charge.total_amount, period),
+                cents(Charge.insurance_amount, period),
+                cents(Charge.patient_amount, period),
+                cents(Charge.total_amount, previous),
             ).where(
                 Charge.charge_date >= previous.since,
                 Charge.charge_date < period.until,
@@ -95,7 +95,7 @@ async def revenue(session: AsyncSession, period: Period) -> dict[str, Any]:
             )
         )
     ).one()
-    total, insurance, patient, earlier = (Decimal(str(v)).quantize(CENT) for v in row)
+    total, insurance, patient, earlier = (Decimal(int(v)) / 100 for v in row)
     return {
         "total": total,
         "insurance": insurance,
