@@ -120,3 +120,15 @@ async def test_answers_name_no_patient_and_are_audited_without_one(
     for entry in entries:
         assert entry["patient_id"] is None and entry["resource_id"] is None
         assert entry["details"]["start_date"] == "2020-01-01"
+
+
+async def test_the_widest_period_allowed_answers(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    headers = await signed_in(client, runtime, role=Role.ADMIN)
+    widest = {"start_date": "1900-01-01", "end_date": "2199-12-31"}
+    for path in (PATIENTS, QUALITY):
+        response = await client.get(path, params=widest, headers=headers)
+        assert response.status_code == 200, response.text
+    late = {"start_date": "2200-01-01", "end_date": "2200-01-31"}
+    error_of(await client.get(PATIENTS, params=late, headers=headers), 422, "VALIDATION_ERROR")

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from hms.errors import ValidationFailed
 
-# Ages and look-backs are computed from the period's dates; keep them inside what dates hold.
+# The previous period and look-backs reach back from these dates; keep them inside what dates hold.
 EARLIEST = date(1900, 1, 1)
-LATEST = date(9000, 12, 31)
+LATEST = date(2199, 12, 31)
 
 
 @dataclass(frozen=True)
