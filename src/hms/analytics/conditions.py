@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, exists, func, not_, or_, select
+from sqlalchemy import String, and_, cast, exists, func, not_, or_, select, union
 from sqlalchemy.sql.elements import ColumnElement
 
 from hms.clinical.models import Diagnosis
@@ -31,26 +31,35 @@ class Condition:
     # Half-open ranges of dotted ICD-10-CM codes: ("I10", "I17") is I10 to I16.x.
     codes: tuple[tuple[str, str], ...]
 
-    def on_record(self, *, until: datetime) -> ColumnElement[bool]:
-        """True for a `Patient` row that has this condition by `until`."""
+    def _written(self) -> ColumnElement[bool]:
         text = func.lower(cast(Patient.medical_conditions, String))
-        written = and_(
+        return and_(
             or_(*(text.like(f"%{p}%") for p in self.patterns)),
             *(not_(text.like(f"%{x}%")) for x in self.excluded),
         )
-        coded = exists(
-            select(Diagnosis.id).where(
-                Diagnosis.patient_id == Patient.id,
-                Diagnosis.encounter_date < until,
-                or_(
-                    *(
-                        and_(Diagnosis.code >= low, Diagnosis.code < high)
-                        for low, high in self.codes
-                    )
-                ),
-            )
+
+    def _coded(self, until: datetime) -> ColumnElement[bool]:
+        return and_(
+            Diagnosis.encounter_date < until,
+            or_(*(and_(Diagnosis.code >= low, Diagnosis.code < high) for low, high in self.codes)),
         )
-        return or_(written, coded)
+
+    def on_record(self, *, until: datetime) -> ColumnElement[bool]:
+        """True for a `Patient` row that has this condition by `until`."""
+        # One set of patient ids from both sources, which the database joins once, rather than
+        # an OR that would probe the diagnoses once per patient.
+        having = union(
+            select(Patient.id).where(self._written()),
+            select(Diagnosis.patient_id).where(self._coded(until)),
+        )
+        return Patient.id.in_(having)
+
+    def not_on_record(self, *, until: datetime) -> ColumnElement[bool]:
+        """True for a `Patient` row that does not have this condition by `until`."""
+        coded = exists(
+            select(Diagnosis.id).where(Diagnosis.patient_id == Patient.id, self._coded(until))
+        )
+        return and_(not_(self._written()), not_(coded))
 
 
 HYPERTENSION = Condition(

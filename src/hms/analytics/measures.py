@@ -168,7 +168,7 @@ def cancer_screening(period: Period) -> Select[int, int]:
         .subquery()
     )
     return _patients_meeting(
-        period, screened, aged(period, 45, 75), ~COLORECTAL_CANCER.on_record(until=period.until)
+        period, screened, aged(period, 45, 75), COLORECTAL_CANCER.not_on_record(until=period.until)
     )
 
 
