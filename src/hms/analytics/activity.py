@@ -1,9 +1,6 @@
-"""Registrations, visits and revenue in a period: one aggregate query each.
+"""Visits and revenue in a period: one aggregate query each (registrations are counted with
+the demographics, in `hms.analytics.demographics`).
 
-- Registrations: `total` is the register at the period's end (active patients registered on or
-  before its last day); `new` is those registered in the period; `growth_rate` compares `new`
-  with the previous period of the same length. A deactivated record (a duplicate, a mistake)
-  is counted nowhere.
 - Visits: clinical encounters dated in the period, not entered in error (drafts count: the
   patient was seen); `unique_patients` the patients they belong to; `average_duration` the mean
   booked length, in minutes, of the appointments in the period that were completed (an
@@ -26,24 +23,6 @@ from hms.analytics.rates import growth, mean
 from hms.appointments.models import Appointment
 from hms.billing.models import Charge
 from hms.clinical.models import Encounter
-from hms.patients.models import Patient
-
-
-async def registrations(session: AsyncSession, period: Period) -> dict[str, Any]:
-    previous = period.previous()
-    in_period = (Patient.created_at >= period.since) & (Patient.created_at < period.until)
-    before = (Patient.created_at >= previous.since) & (Patient.created_at < previous.until)
-    row = (
-        await session.execute(
-            select(
-                func.count(),
-                func.count().filter(in_period),
-                func.count().filter(before),
-            ).where(Patient.is_active, Patient.created_at < period.until)
-        )
-    ).one()
-    total, new, earlier = (int(n) for n in row)
-    return {"total": total, "new": new, "growth_rate": growth(new, earlier)}
 
 
 async def visits(session: AsyncSession, period: Period) -> dict[str, Any]:
