@@ -76,7 +76,9 @@ def blood_pressure_control(period: Period) -> Select[int, int]:
             v.systolic,
             v.diastolic,
             func.row_number()
-            .over(partition_by=v.patient_id, order_by=(v.recorded_at.desc(), v.systolic, v.id))
+            .over(
+                partition_by=v.patient_id, order_by=(v.recorded_at.desc(), v.systolic, v.diastolic)
+            )
             .label("n"),
         )
         .where(
@@ -112,7 +114,7 @@ def diabetes_hba1c_control(period: Period) -> Select[int, int]:
             r.patient_id,
             r.value_numeric,
             func.row_number()
-            .over(partition_by=r.patient_id, order_by=(r.resulted_at.desc(), r.id))
+            .over(partition_by=r.patient_id, order_by=(r.resulted_at.desc(), r.value_numeric))
             .label("n"),
         )
         .where(

@@ -90,6 +90,8 @@ async def _reporting(session: AsyncSession) -> None:
     disk (the server's default, 4 MB, suits the many small queries of everything else)."""
     if session.get_bind().dialect.name == "postgresql":
         await session.execute(text(f"SET LOCAL work_mem = '{REPORTING_WORK_MEM}'"))
+        # Compiling these one-off statements to machine code costs more than it saves.
+        await session.execute(text("SET LOCAL jit = off"))
 
 
 def _audit(
