@@ -12,10 +12,11 @@ is not diabetes mellitus). A patient whose list names both is judged by the code
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import String, and_, cast, exists, func, not_, or_, select, union
+from sqlalchemy import CTE, Select, String, and_, cast, func, not_, or_, select
 from sqlalchemy.sql.elements import ColumnElement
 
 from hms.clinical.models import Diagnosis
@@ -31,35 +32,29 @@ class Condition:
     # Half-open ranges of dotted ICD-10-CM codes: ("I10", "I17") is I10 to I16.x.
     codes: tuple[tuple[str, str], ...]
 
-    def _written(self) -> ColumnElement[bool]:
-        text = func.lower(cast(Patient.medical_conditions, String))
+    def _written(self, text: ColumnElement[str]) -> ColumnElement[bool]:
         return and_(
             or_(*(text.like(f"%{p}%") for p in self.patterns)),
             *(not_(text.like(f"%{x}%")) for x in self.excluded),
         )
 
-    def _coded(self, until: datetime) -> ColumnElement[bool]:
+    def _coded(self, until: datetime) -> Select[uuid.UUID]:
+        ranges = (and_(Diagnosis.code >= low, Diagnosis.code < high) for low, high in self.codes)
+        return select(Diagnosis.patient_id).where(Diagnosis.encounter_date < until, or_(*ranges))
+
+    def on_record(self, patients: CTE, *, until: datetime) -> ColumnElement[bool]:
+        """True for a row of `patients` (a `seen` set) with this condition by `until`."""
+        return or_(self._written(patients.c.conditions), patients.c.id.in_(self._coded(until)))
+
+    def not_on_record(self, patients: CTE, *, until: datetime) -> ColumnElement[bool]:
         return and_(
-            Diagnosis.encounter_date < until,
-            or_(*(and_(Diagnosis.code >= low, Diagnosis.code < high) for low, high in self.codes)),
+            not_(self._written(patients.c.conditions)), patients.c.id.not_in(self._coded(until))
         )
 
-    def on_record(self, *, until: datetime) -> ColumnElement[bool]:
-        """True for a `Patient` row that has this condition by `until`."""
-        # One set of patient ids from both sources, which the database joins once, rather than
-        # an OR that would probe the diagnoses once per patient.
-        having = union(
-            select(Patient.id).where(self._written()),
-            select(Diagnosis.patient_id).where(self._coded(until)),
-        )
-        return Patient.id.in_(having)
 
-    def not_on_record(self, *, until: datetime) -> ColumnElement[bool]:
-        """True for a `Patient` row that does not have this condition by `until`."""
-        coded = exists(
-            select(Diagnosis.id).where(Diagnosis.patient_id == Patient.id, self._coded(until))
-        )
-        return and_(not_(self._written()), not_(coded))
+def conditions_text() -> ColumnElement[str]:
+    """A patient's `medical_conditions` as lower-case text, what the patterns are matched in."""
+    return func.lower(cast(Patient.medical_conditions, String))
 
 
 HYPERTENSION = Condition(

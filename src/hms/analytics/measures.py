@@ -20,9 +20,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import ColumnElement, Select, Subquery, and_, case, exists, func, or_, select
+from sqlalchemy import CTE, ColumnElement, Select, Subquery, and_, case, exists, func, or_, select
+from sqlalchemy.orm import InstrumentedAttribute
 
-from hms.analytics.conditions import COLORECTAL_CANCER, DIABETES, HYPERTENSION
+from hms.analytics.conditions import (
+    COLORECTAL_CANCER,
+    DIABETES,
+    HYPERTENSION,
+    conditions_text,
+)
 from hms.analytics.period import Period, years_before
 from hms.billing.models import Charge
 from hms.clinical.models import Encounter, VitalSignsReading
@@ -32,24 +38,36 @@ from hms.patients.models import Patient
 HBA1C_LOINC = ("4548-4", "17856-6", "4549-2")
 
 
-def visited(period: Period) -> ColumnElement[bool]:
-    """The `Patient` row had a visit in the period."""
-    return exists(
-        select(Encounter.id).where(
-            Encounter.patient_id == Patient.id,
-            Encounter.encounter_date >= period.since,
-            Encounter.encounter_date < period.until,
-            Encounter.status != "entered_in_error",
-        )
+def seen(period: Period) -> CTE:
+    """The patients with a visit in the period: their id, birth date and conditions text.
+
+    Worked out once per statement (materialized), so that the conditions text is read for these
+    patients only, not for the whole register."""
+    visits = select(Encounter.patient_id).where(
+        Encounter.encounter_date >= period.since,
+        Encounter.encounter_date < period.until,
+        Encounter.status != "entered_in_error",
+    )
+    return (
+        select(Patient.id, Patient.date_of_birth, conditions_text().label("conditions"))
+        .where(Patient.id.in_(visits))
+        .cte("seen")
+        .prefix_with("MATERIALIZED")
     )
 
 
-def aged(period: Period, low: int, high: int | None = None) -> ColumnElement[bool]:
-    """The `Patient` row is `low` to `high` years old (both included) on the period's last day."""
-    condition = Patient.date_of_birth <= years_before(period.end, low)
+def aged(
+    period: Period,
+    born: ColumnElement[date] | InstrumentedAttribute[date],
+    low: int,
+    high: int | None = None,
+) -> ColumnElement[bool]:
+    """Born `born`, the patient is `low` to `high` years old (both included) on the period's
+    last day."""
+    condition = born <= years_before(period.end, low)
     if high is None:
         return condition
-    return and_(condition, Patient.date_of_birth > years_before(period.end, high + 1))
+    return and_(condition, born > years_before(period.end, high + 1))
 
 
 @dataclass(frozen=True)
@@ -94,8 +112,12 @@ def blood_pressure_control(period: Period) -> Select[int, int]:
         .where(ranked.c.n == 1, ranked.c.systolic < 140, ranked.c.diastolic < 90)
         .subquery()
     )
+    patients = seen(period)
     return _patients_meeting(
-        period, controlled, aged(period, 18, 85), HYPERTENSION.on_record(until=period.until)
+        patients,
+        controlled,
+        aged(period, patients.c.date_of_birth, 18, 85),
+        HYPERTENSION.on_record(patients, until=period.until),
     )
 
 
@@ -128,8 +150,12 @@ def diabetes_hba1c_control(period: Period) -> Select[int, int]:
     controlled = (
         select(ranked.c.patient_id).where(ranked.c.n == 1, ranked.c.value_numeric < 8.0).subquery()
     )
+    patients = seen(period)
     return _patients_meeting(
-        period, controlled, aged(period, 18, 75), DIABETES.on_record(until=period.until)
+        patients,
+        controlled,
+        aged(period, patients.c.date_of_birth, 18, 75),
+        DIABETES.on_record(patients, until=period.until),
     )
 
 
@@ -169,8 +195,12 @@ def cancer_screening(period: Period) -> Select[int, int]:
         .distinct()
         .subquery()
     )
+    patients = seen(period)
     return _patients_meeting(
-        period, screened, aged(period, 45, 75), COLORECTAL_CANCER.not_on_record(until=period.until)
+        patients,
+        screened,
+        aged(period, patients.c.date_of_birth, 45, 75),
+        COLORECTAL_CANCER.not_on_record(patients, until=period.until),
     )
 
 
@@ -204,7 +234,7 @@ def medication_reconciliation(period: Period) -> Select[int, int]:
             Encounter.encounter_date >= period.since,
             Encounter.encounter_date < period.until,
             Encounter.status != "entered_in_error",
-            aged(period, 18),
+            aged(period, Patient.date_of_birth, 18),
         )
     )
 
@@ -215,14 +245,14 @@ def _day_after(day: date) -> date:
 
 
 def _patients_meeting(
-    period: Period, meeting: Subquery, *eligibility: ColumnElement[bool]
+    patients: CTE, meeting: Subquery, *eligibility: ColumnElement[bool]
 ) -> Select[int, int]:
-    """(eligible, numerator) over patients: eligible ones, and those of them in `meeting`."""
+    """(eligible, numerator): the eligible among `patients`, and those of them in `meeting`."""
     return (
         select(func.count(), func.count(meeting.c.patient_id))
-        .select_from(Patient)
-        .outerjoin(meeting, meeting.c.patient_id == Patient.id)
-        .where(visited(period), *eligibility)
+        .select_from(patients)
+        .outerjoin(meeting, meeting.c.patient_id == patients.c.id)
+        .where(*eligibility)
     )
 
 
