@@ -18,6 +18,7 @@ from hms.api.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestC
 from hms.api.openapi import install_openapi
 from hms.api.ratelimit import RateLimitMiddleware, RateLimits
 from hms.api.rest import (
+    analytics,
     appointments,
     audit,
     auth,
@@ -75,6 +76,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         pharmacy,
         audit,
         emergency,
+        analytics,
     ):
         api.include_router(module.router)
     app.include_router(api)

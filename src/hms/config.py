@@ -9,6 +9,14 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+# Quality measure targets in percent (the API document's); see hms.analytics.measures.
+ANALYTICS_TARGETS = {
+    "blood_pressure_control": 90.0,
+    "diabetes_hba1c_control": 85.0,
+    "cancer_screening": 80.0,
+    "medication_reconciliation": 95.0,
+}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HMS_", extra="ignore")
@@ -66,6 +74,20 @@ class Settings(BaseSettings):
     graphql_introspection: bool | None = Field(
         None, description="GraphQL schema introspection; unset means on except in production"
     )
+    analytics_targets: dict[str, float] = Field(
+        default_factory=lambda: dict(ANALYTICS_TARGETS),
+        description="Quality measure targets in percent, as JSON; unnamed ones keep their default",
+    )
+
+    @field_validator("analytics_targets")
+    @classmethod
+    def _known_targets(cls, v: dict[str, float]) -> dict[str, float]:
+        unknown = sorted(set(v) - set(ANALYTICS_TARGETS))
+        if unknown:
+            raise ValueError(f"unknown quality measure {unknown[0]!r}")
+        if any(not 0 <= target <= 100 for target in v.values()):
+            raise ValueError("targets are percentages, 0 to 100")
+        return ANALYTICS_TARGETS | v
 
     @field_validator("argon2_memory_kib")
     @classmethod

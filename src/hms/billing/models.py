@@ -56,6 +56,14 @@ class Charge(TimestampedMixin, Base):
         CheckConstraint(
             "unit_price >= 0 AND insurance_amount >= 0 AND patient_amount >= 0", name="positive"
         ),
+        Index(
+            "ix_charges_charge_date",
+            "charge_date",
+            "status",
+            "total_amount",
+            "insurance_amount",
+            "patient_amount",
+        ),
     )
 
 

@@ -67,4 +67,11 @@ class LabResult(Base):
         UniqueConstraint("order_id", "test_code", "component"),
         Index("ix_lab_results_patient_loinc", "patient_id", "loinc_code", "resulted_at"),
         Index("ix_lab_results_patient_component", "patient_id", "component", "resulted_at"),
+        Index(
+            "ix_lab_results_loinc_resulted",
+            "loinc_code",
+            "resulted_at",
+            "patient_id",
+            "value_numeric",
+        ),
     )

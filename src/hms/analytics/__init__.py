@@ -1,0 +1,1 @@
+"""Analytics: aggregate figures over a period, computed by the database from stored records."""

@@ -1,0 +1,83 @@
+"""Visits and revenue in a period: one aggregate query each (registrations are counted with
+the demographics, in `hms.analytics.demographics`).
+
+- Visits: clinical encounters dated in the period, not entered in error (drafts count: the
+  patient was seen); `unique_patients` the patients they belong to; `average_duration` the mean
+  booked length, in minutes, of the appointments in the period that were completed (an
+  encounter records when it happened, not how long it took), null when there were none.
+- Revenue: charges dated in the period, voided ones left out; `total`, `insurance` and
+  `patient` are the sums of their amounts, `growth_rate` compares `total` with the previous
+  period.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hms.analytics.period import Period
+from hms.analytics.rates import growth, mean
+from hms.appointments.models import Appointment
+from hms.billing.models import Charge
+from hms.clinical.models import Encounter
+
+
+async def visits(session: AsyncSession, period: Period) -> dict[str, Any]:
+    total, unique = (
+        await session.execute(
+            select(func.count(), func.count(Encounter.patient_id.distinct())).where(
+                Encounter.encounter_date >= period.since,
+                Encounter.encounter_date < period.until,
+                Encounter.status != "entered_in_error",
+            )
+        )
+    ).one()
+    minutes, count = (
+        await session.execute(
+            select(func.sum(Appointment.duration), func.count()).where(
+                Appointment.start_datetime >= period.since,
+                Appointment.start_datetime < period.until,
+                Appointment.status == "completed",
+            )
+        )
+    ).one()
+    return {
+        "total": int(total),
+        "unique_patients": int(unique),
+        "average_duration": mean(minutes, count),
+    }
+
+
+async def revenue(session: AsyncSession, period: Period) -> dict[str, Any]:
+    previous = period.previous()
+
+    def cents(column: Any, span: Period) -> Any:
+        # Summed as whole cents: exact on SQLite too, which would add decimals as floats.
+        inside = (Charge.charge_date >= span.since) & (Charge.charge_date < span.until)
+        whole = cast(func.round(column * 100), BigInteger)
+        return func.coalesce(func.sum(whole).filter(inside), 0)
+
+    row = (
+        await session.execute(
+            select(
+                cents(Charge.total_amount, period),
+                cents(Charge.insurance_amount, period),
+                cents(Charge.patient_amount, period),
+                cents(Charge.total_amount, previous),
+            ).where(
+                Charge.charge_date >= previous.since,
+                Charge.charge_date < period.until,
+                Charge.status != "voided",
+            )
+        )
+    ).one()
+    total, insurance, patient, earlier = (Decimal(int(v)) / 100 for v in row)
+    return {
+        "total": total,
+        "insurance": insurance,
+        "patient": patient,
+        "growth_rate": growth(total, earlier),
+    }
