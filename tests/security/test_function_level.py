@@ -334,6 +334,14 @@ ENDPOINTS: dict[str, tuple[Needs, Build]] = {
         ),
     ),
     "GET /api/v1/emergency-access": ((P.AUDIT_READ,), lambda w, x: Call("/emergency-access")),
+    "GET /api/v1/analytics/patients": (
+        (P.ANALYTICS_READ,),
+        lambda w, x: Call("/analytics/patients?start_date=2024-01-01&end_date=2024-01-31"),
+    ),
+    "GET /api/v1/analytics/clinical-quality": (
+        (P.ANALYTICS_READ,),
+        lambda w, x: Call("/analytics/clinical-quality?start_date=2024-01-01&end_date=2024-01-31"),
+    ),
     "POST /auth/token": (
         PUBLIC,
         lambda w, x: Call("/auth/token", {"username": x["username"], "password": PASSWORD}),
