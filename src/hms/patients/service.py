@@ -61,7 +61,7 @@ async def load_patient(session: AsyncSession, *, actor: Actor, ref: str) -> Pati
 async def create_patient(session: AsyncSession, *, actor: Actor, data: PatientCreate) -> Patient:
     actor.require(Permission.PATIENTS_CREATE)
     values = data.model_dump(exclude_none=True)
-    patient = Patient(id=uuid.uuid4(), is_active=True, **_normalized(values))
+    patient = Patient(id=uuid.uuid4(), is_active=True, **search_fields(values))
     patient.patient_number = await next_number(session, "P")
     session.add(patient)
     await session.flush()
@@ -121,7 +121,7 @@ async def update_patient(
         "contact_number": patient.contact_number,
         **changes,
     }
-    for name, value in _normalized(merged).items():
+    for name, value in search_fields(merged).items():
         if name in changes or name in DERIVED_FIELDS:
             setattr(patient, name, value)
     await _flush_versioned(session)
@@ -216,7 +216,8 @@ def _audit_reads(session: AsyncSession, actor: Actor, action: str, patients: lis
         )
 
 
-def _normalized(values: dict[str, Any]) -> dict[str, Any]:
+def search_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """The values with the normalised copies search reads (also used by the bulk demo loader)."""
     out = dict(values)
     if "first_name" in values or "last_name" in values:
         out["search_name"] = patient_search.search_name(
