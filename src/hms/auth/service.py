@@ -259,9 +259,19 @@ async def authenticate(session: AsyncSession, *, config: AuthConfig, token: str)
         user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
     except (ValueError, TypeError):
         raise Unauthorized("Invalid access token") from None
+    # Only the columns the check needs, as plain rows: this runs on every request.
     row = (
         await session.execute(
-            select(User, AuthSession, Provider.id)
+            select(
+                User.role,
+                User.username,
+                User.patient_id,
+                User.is_active,
+                AuthSession.revoked_at,
+                AuthSession.expires_at,
+                AuthSession.last_seen_at,
+                Provider.id.label("provider_id"),
+            )
             .join(AuthSession, AuthSession.user_id == User.id)
             .outerjoin(Provider, Provider.user_id == User.id)
             .where(AuthSession.id == session_id, User.id == user_id)
@@ -269,15 +279,23 @@ async def authenticate(session: AsyncSession, *, config: AuthConfig, token: str)
     ).one_or_none()
     if row is None:
         raise Unauthorized("Invalid access token")
-    user, auth_session, provider_id = row.tuple()
     now = utcnow()
-    if auth_session.revoked_at is not None or auth_session.expires_at <= now or not user.is_active:
+    if row.revoked_at is not None or row.expires_at <= now or not row.is_active:
         raise Unauthorized("Session has ended; sign in again")
-    if _idle(auth_session, config, now):
+    if now - row.last_seen_at > timedelta(seconds=config.idle_timeout):
         raise Unauthorized("Session expired after inactivity; sign in again")
-    if now - auth_session.last_seen_at > SESSION_TOUCH_INTERVAL:
-        auth_session.last_seen_at = now
-    return _actor(user, session_id, provider_id=provider_id)
+    if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
+        await session.execute(
+            update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)
+        )
+    return Actor.for_user(
+        user_id=user_id,
+        role=Role(row.role),
+        username=row.username,
+        patient_id=row.patient_id,
+        provider_id=row.provider_id,
+        session_id=session_id,
+    )
 
 
 async def mfa_setup(session: AsyncSession, *, actor: Actor, config: AuthConfig) -> tuple[str, str]:
