@@ -29,6 +29,7 @@ app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")
 
 T = TypeVar("T")
+BULK_THRESHOLD = 1000
 
 
 def fail(message: str) -> typer.Exit:
@@ -179,15 +180,34 @@ def users_create(
 @app.command()
 def demo(
     patients: Annotated[int, typer.Option(min=0, help="How many patients to create")] = 60,
+    bulk: Annotated[
+        bool | None,
+        typer.Option(
+            "--bulk/--no-bulk",
+            help="Bulk-load rows instead of going through the services "
+            f"(default: above {BULK_THRESHOLD} patients)",
+        ),
+    ] = None,
 ) -> None:
-    """Load a demo hospital: staff of every role and patients with histories."""
+    """Load a demo hospital: staff of every role and patients with histories.
+
+    A bulk load (e.g. `--patients 1000000`) adds that many patients on every run, with visits,
+    vital signs, diagnoses, prescriptions, HbA1c results, appointments and charges."""
+    use_bulk = patients > BULK_THRESHOLD if bulk is None else bulk
 
     @run
     async def go() -> str:
         from hms.demo import load_demo
+        from hms.demo_bulk import load_bulk
 
         runtime = await _prepared_runtime(get_settings())
         try:
+            if use_bulk:
+                return await load_bulk(
+                    runtime,
+                    patients=patients,
+                    progress=lambda done: typer.echo(f"{done} patients", err=True),
+                )
             return await load_demo(runtime, patients=patients)
         finally:
             await runtime.close()

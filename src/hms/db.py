@@ -85,8 +85,10 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
     return create_async_engine(
         url,
         echo=echo,
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        # Every connection stays open: an overflow connection is closed as soon as it is
+        # returned, so under steady load the server would connect and disconnect per request.
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_pre_ping=True,
         hide_parameters=True,
     )

@@ -169,20 +169,7 @@ async def load_demo(runtime: Runtime, *, patients: int = 60, seed: int = 7) -> s
             )
         await commit(session)
     first_patient = records[0] if records else None
-    accounts = {}
-    for i, (username, role, first, last, specialty, npi, dea) in enumerate(STAFF):
-        accounts[username] = await create_account(
-            runtime,
-            username=username,
-            password=DEMO_PASSWORD,
-            role=role,
-            first_name=first,
-            last_name=last,
-            specialty=specialty,
-            email=f"{username}@hospital.example.org",
-            npi=luhn_npi(npi) if npi else None,
-            dea=dea_number(dea, f"{(i * 123457) % 1000000:06d}") if dea else None,
-        )
+    accounts = await create_staff(runtime)
     if first_patient is not None:
         await create_account(
             runtime,
@@ -199,3 +186,22 @@ async def load_demo(runtime: Runtime, *, patients: int = 60, seed: int = 7) -> s
         f"appointments, {len(STAFF) + 1} users "
         f"(password '{DEMO_PASSWORD}'; 'john_doe' is a patient account)"
     )
+
+
+async def create_staff(runtime: Runtime) -> dict[str, dict[str, str]]:
+    """One account of every staff role (clinicians with their provider records)."""
+    accounts = {}
+    for i, (username, role, first, last, specialty, npi, dea) in enumerate(STAFF):
+        accounts[username] = await create_account(
+            runtime,
+            username=username,
+            password=DEMO_PASSWORD,
+            role=role,
+            first_name=first,
+            last_name=last,
+            specialty=specialty,
+            email=f"{username}@hospital.example.org",
+            npi=luhn_npi(npi) if npi else None,
+            dea=dea_number(dea, f"{(i * 123457) % 1000000:06d}") if dea else None,
+        )
+    return accounts

@@ -22,16 +22,21 @@ class NumberSequence(Base):
 
 
 async def next_number(session: AsyncSession, prefix: str) -> str:
+    return (await reserve_numbers(session, prefix, 1))[0]
+
+
+async def reserve_numbers(session: AsyncSession, prefix: str, count: int) -> list[str]:
+    """`count` consecutive numbers in one step (bulk loading draws thousands at once)."""
     year = utcnow().year
     name = f"{prefix}{year}"
     insert = postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert
     upsert = (
         insert(NumberSequence)
-        .values(name=name, value=1)
+        .values(name=name, value=count)
         .on_conflict_do_update(
-            index_elements=[NumberSequence.name], set_={"value": NumberSequence.value + 1}
+            index_elements=[NumberSequence.name], set_={"value": NumberSequence.value + count}
         )
         .returning(NumberSequence.value)
     )
-    value = (await session.execute(upsert)).scalar_one()
-    return f"{prefix}{year}{value:04d}"
+    last = (await session.execute(upsert)).scalar_one()
+    return [f"{prefix}{year}{value:04d}" for value in range(last - count + 1, last + 1)]

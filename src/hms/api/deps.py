@@ -138,7 +138,9 @@ class Page:
     offset: int
 
 
-def pagination(
+# Dependencies are coroutines: FastAPI runs a plain function in a worker thread, a thread hop
+# per request for two integers.
+async def pagination(
     limit: Annotated[int, Query(ge=1, le=100, description="Page size, 1 to 100")] = 10,
     offset: Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")] = 0,
 ) -> Page:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from hms.audit.chain import GENESIS, chain_key, entry_hash
@@ -77,23 +77,36 @@ async def _write_pending(session: AsyncSession) -> None:
     if not pending:
         return
     key = chain_key(session.info["secret_key"])
+    # The head row is locked until the commit: the time between this read and the commit is
+    # what every audited request waits for, so it holds three plain statements and no more.
     head = (
         await session.execute(
-            select(AuditChainHead).where(AuditChainHead.id == 1).with_for_update()
+            select(AuditChainHead.seq, AuditChainHead.hash)
+            .where(AuditChainHead.id == 1)
+            .with_for_update()
         )
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditChainHead(id=1, seq=0, hash=GENESIS)
-        session.add(head)
-    seq, prev = head.seq, head.hash
+    ).first()
+    seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
     for entry in pending:
         seq += 1
         entry.seq = seq
         entry.prev_hash = prev
         entry.hash = prev = entry_hash(key, entry, prev)
-    session.add_all(pending)
-    head.seq, head.hash = seq, prev
-    await session.flush()
+    # A bulk insert of plain rows: none of the unit of work's per-object bookkeeping.
+    await session.execute(insert(AuditEntry), [_row(entry) for entry in pending])
+    if head is None:
+        await session.execute(insert(AuditChainHead).values(id=1, seq=seq, hash=prev))
+    else:
+        await session.execute(
+            update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=seq, hash=prev)
+        )
+
+
+_COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns)
+
+
+def _row(entry: AuditEntry) -> dict[str, Any]:
+    return {name: getattr(entry, name) for name in _COLUMNS}
 
 
 async def record_now(

@@ -7,6 +7,7 @@ rather than on the first encounter a clinician saves.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated, Any
 
 import simple_icd_10_cm as icd10cm
@@ -15,6 +16,9 @@ from pydantic import AfterValidator, Field
 CODE_SET = "ICD-10-CM"
 
 
+# The package walks part of its code tree on some of these calls (milliseconds each); a note
+# carries a handful of common codes, so the answers are kept.
+@lru_cache(maxsize=8192)
 def normalize(code: str) -> str | None:
     """The code in its dotted form (`G441` -> `G44.1`), or None when it is not a diagnosis code.
 
@@ -28,6 +32,7 @@ def normalize(code: str) -> str | None:
     return str(icd10cm.add_dot(candidate))
 
 
+@lru_cache(maxsize=8192)
 def describe(code: str | None) -> str | None:
     """The code set's own description of a stored code."""
     if not code or not icd10cm.is_valid_item(code):

@@ -65,7 +65,7 @@ async def create_patient(session: AsyncSession, *, actor: Actor, data: PatientCr
     if "restricted" in data.model_fields_set:
         actor.require(Permission.PATIENTS_RESTRICT)
     values = data.model_dump(exclude_none=True)
-    patient = Patient(id=uuid.uuid4(), is_active=True, **_normalized(values))
+    patient = Patient(id=uuid.uuid4(), is_active=True, **search_fields(values))
     patient.patient_number = await next_number(session, "P")
     session.add(patient)
     await session.flush()
@@ -127,7 +127,7 @@ async def update_patient(
         "contact_number": patient.contact_number,
         **changes,
     }
-    for name, value in _normalized(merged).items():
+    for name, value in search_fields(merged).items():
         if name in changes or name in DERIVED_FIELDS:
             setattr(patient, name, value)
     await _flush_versioned(session)
@@ -253,7 +253,8 @@ def _audit_reads(session: AsyncSession, actor: Actor, action: str, patients: lis
         )
 
 
-def _normalized(values: dict[str, Any]) -> dict[str, Any]:
+def search_fields(values: dict[str, Any]) -> dict[str, Any]:
+    """The values with the normalised copies search reads (also used by the bulk demo loader)."""
     out = dict(values)
     if "first_name" in values or "last_name" in values:
         out["search_name"] = patient_search.search_name(

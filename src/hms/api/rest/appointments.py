@@ -74,7 +74,7 @@ def _list(
     )
 
 
-def common_filters(
+async def common_filters(
     provider_id: uuid.UUID | None = None,
     start_date: Annotated[date | None, Query(description="Starting on or after (UTC)")] = None,
     end_date: Annotated[date | None, Query(description="Starting on or before (UTC)")] = None,
@@ -97,7 +97,7 @@ def common_filters(
 CommonFiltersDep = Annotated[AppointmentFilter, Depends(common_filters)]
 
 
-def appointment_filters(
+async def appointment_filters(
     common: CommonFiltersDep,
     patient_id: Annotated[
         str | None, Query(max_length=64, description="The patient's UUID or number")

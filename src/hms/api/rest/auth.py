@@ -8,7 +8,7 @@ from hms.api.deps import AuthConfigDep, EnrollingActorDep, SessionDep
 from hms.api.openapi import error_responses
 from hms.api.responses import json_response
 from hms.auth import service
-from hms.auth.permissions import ROLE_PERMISSIONS
+from hms.auth.permissions import ROLE_PERMISSIONS, Role
 from hms.auth.schemas import (
     LogoutRequest,
     Me,
@@ -91,7 +91,9 @@ async def me(session: SessionDep, actor: EnrollingActorDep, config: AuthConfigDe
             provider_id=actor.provider_id,
             mfa_enabled=user.mfa_enabled,
             permissions=sorted(ROLE_PERMISSIONS[actor.role]),
-            mfa_enrollment_required=service.mfa_enrolment_pending(config, user),
+            mfa_enrollment_required=service.mfa_enrolment_pending(
+                config, role=Role(user.role), enrolled=user.mfa_enabled
+            ),
         )
     )
 
