@@ -125,6 +125,7 @@ def patient_row(
             for n, d, f in [MEDICATIONS[c]]
         ],
         "is_active": True,
+        "restricted": False,
         "version": 1,
         "created_at": created,
         "updated_at": created,
