@@ -92,7 +92,9 @@ def serve(
     ssl_certfile: Annotated[
         Path | None, typer.Option(help="Serve HTTPS with this PEM certificate (chain)")
     ] = None,
-    ssl_keyfile: Annotated[Path | None, typer.Option(help="The certificate's PEM private key")] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="The certificate's PEM private key")
+    ] = None,
 ) -> None:
     """Apply pending migrations, then serve the API (SIGTERM finishes in-flight requests)."""
     import uvicorn
