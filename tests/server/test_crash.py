@@ -46,7 +46,7 @@ async def test_sigkill_under_load_loses_no_acknowledged_write(
         headers = server.headers(USERNAME, PASSWORD)
         provider = new_provider(server.url, headers)
         acknowledged = 0
-        for crash in range(1, CRASHES + 1):
+        for _ in range(CRASHES):
             with WriteLoad(server.url, headers, provider) as load:
                 load.wait_for(WRITES_BEFORE_KILL)
                 server.kill()
