@@ -9,7 +9,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hms.db import utcnow
@@ -139,6 +139,24 @@ def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
     return {"field": first["field"], "error": first["error"], "errors": items}
 
 
+# SQLSTATE classes of a database that is not there to answer: connection exceptions, a lack of
+# resources, and operator intervention (shutting down, starting up, cancelled).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
+def database_unavailable(exc: DBAPIError) -> bool:
+    """Whether a database error means "the database is down or going away", not a bug: the
+    driver lost or could not make its connection, or the server said it cannot serve now."""
+    if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+        return True
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES:
+        return True
+    # asyncpg's own protocol state, left inconsistent by a connection cut mid-statement.
+    return type(cause).__name__ in ("InternalClientError", "ConnectionDoesNotExistError")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HMSError)
     async def _domain(request: Request, exc: HMSError) -> Response:
@@ -193,8 +211,10 @@ def install_error_handlers(app: FastAPI) -> None:
             message="The request conflicts with an existing record",
         )
 
-    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
     async def _db_down(request: Request, exc: DBAPIError) -> Response:
+        if not database_unavailable(exc):
+            return await _unexpected(request, exc)
         log.error("database unavailable: %s", type(exc.orig).__name__)
         return error_response(
             request,
