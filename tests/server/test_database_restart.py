@@ -128,6 +128,7 @@ async def test_postgresql_restarted_under_load(cluster: Cluster, tmp_path: Path)
         assert missing_writes(server.url, headers, outcome) == []
         checked, problems = await half_written(cluster.url.replace("://", "+asyncpg://", 1))
         assert problems == []
+        assert checked >= outcome.writes
         count("database restart (postgresql): restarts under load", 1)
         count("database restart (postgresql): requests refused with 503", outcome.refusals.total())
         count("database restart (postgresql): acknowledged writes checked", outcome.writes)
