@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -139,6 +140,20 @@ def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
     return {"field": first["field"], "error": first["error"], "errors": items}
 
 
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def allowed_methods(app: FastAPI, path: str) -> str | None:
+    """The `Allow` header of a 405: every method the resource at `path` has (a path may be
+    served by several routes, and the framework names only the first one's)."""
+    templates = sorted(app.openapi()["paths"].items(), key=lambda item: item[0].count("{"))
+    for template, operations in templates:
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, path):
+            return ", ".join(m.upper() for m in operations if m in _METHODS) or None
+    return None
+
+
 # SQLSTATE classes of a database that is not there to answer: connection exceptions, a lack of
 # resources, and operator intervention (shutting down, starting up, cancelled).
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
@@ -196,6 +211,10 @@ def install_error_handlers(app: FastAPI) -> None:
         if message in ("Not Found", "Method Not Allowed"):
             message = _STATUS_MESSAGES.get(exc.status_code, message)
         headers = dict(exc.headers or {})
+        if exc.status_code == 405:
+            allow = allowed_methods(request.app, request.url.path)
+            if allow:
+                headers["Allow"] = allow
         if exc.status_code == 401:
             headers.setdefault("WWW-Authenticate", "Bearer")
         return error_response(
