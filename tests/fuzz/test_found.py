@@ -92,3 +92,16 @@ async def test_the_log_names_the_full_route_template(
         await client.get(f"/api/v1/patients/{patient['patient_id']}", headers=headers)
     routes = [getattr(r, "route", None) for r in caplog.records if r.name == "hms.access"]
     assert routes == ["/api/v1/patients/{patient_id}"]
+
+
+async def test_a_405_names_every_method_of_the_resource(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    # Was `Allow: GET` alone: the path's GET and PUT are separate routes.
+    headers = await signed_in(client, runtime, role=Role.ADMIN)
+    refused = await client.request("PATCH", "/api/v1/patients/P20260001/coverage", headers=headers)
+    _assert_envelope(refused, 405, "METHOD_NOT_ALLOWED")
+    assert set(refused.headers["Allow"].split(", ")) == {"GET", "PUT"}
+    literal = await client.request("PATCH", "/api/v1/patients/search", headers=headers)
+    _assert_envelope(literal, 405, "METHOD_NOT_ALLOWED")
+    assert literal.headers["Allow"] == "GET"
