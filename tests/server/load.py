@@ -60,8 +60,8 @@ class Outcome:
     numbers: list[str] = field(default_factory=list)
     # (status, error code) of answers that were not 201, e.g. (503, "SERVICE_UNAVAILABLE").
     refusals: Counter[tuple[int, str]] = field(default_factory=Counter)
-    # Requests that got no answer at all (the server was gone, or too slow).
-    unanswered: int = 0
+    # Requests that got no answer at all (the server was gone, or too slow), by exception.
+    unanswered: Counter[str] = field(default_factory=Counter)
     slowest_refusal: float = 0.0
 
     @property
@@ -123,9 +123,9 @@ class WriteLoad:
                 timeout=TIMEOUT,
                 verify=self.verify,
             )
-        except requests.RequestException:
+        except requests.RequestException as exc:
             with self._lock:
-                self.outcome.unanswered += 1
+                self.outcome.unanswered[type(exc).__name__] += 1
             time.sleep(0.05)
             return None
         if response.status_code != 201:

@@ -40,7 +40,7 @@ async def test_two_processes_hand_out_no_number_twice(
         ) as load:
             load.wait_for(90)
         outcome = load.outcome
-        assert outcome.refusals == {} and outcome.unanswered == 0
+        assert outcome.refusals == {} and outcome.unanswered == {}
         numbers = outcome.numbers
         assert len(numbers) == len(set(numbers)) == len(outcome.acknowledged["patient"])
         assert all(re.fullmatch(r"P\d{8,}", n) for n in numbers)

@@ -243,16 +243,21 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
+    # Its own handler, not a branch of the catch-all below: the framework re-raises what the
+    # catch-all answered, and the server then drops the client's connection (keep-alive too).
+    @app.exception_handler(OSError)
+    async def _backing_service_down(request: Request, exc: OSError) -> Response:
+        log.error("backing service unavailable: %s", type(exc).__name__)
+        return error_response(
+            request,
+            status=503,
+            code="SERVICE_UNAVAILABLE",
+            message="A backing service is unavailable; try again shortly",
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, OSError | ConnectionError):
-            return error_response(
-                request,
-                status=503,
-                code="SERVICE_UNAVAILABLE",
-                message="A backing service is unavailable; try again shortly",
-                headers={"Retry-After": "5"},
-            )
         log.error("unhandled error", exc_info=exc)
         return error_response(
             request, status=500, code="INTERNAL_ERROR", message="Internal server error"
