@@ -101,7 +101,8 @@ class Server:
                 ready = requests.get(f"{self.url}/health/ready", timeout=2, verify=self.verify)
                 if ready.status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Not listening yet, or too busy starting to answer within the probe's timeout.
                 pass
             time.sleep(0.1)
         raise AssertionError(f"hms serve did not become ready:\n{self.log_text()}")
