@@ -105,3 +105,19 @@ async def test_a_405_names_every_method_of_the_resource(
     literal = await client.request("PATCH", "/api/v1/patients/search", headers=headers)
     _assert_envelope(literal, 405, "METHOD_NOT_ALLOWED")
     assert literal.headers["Allow"] == "GET"
+
+
+async def test_null_refills_on_a_signed_prescription_is_a_conflict(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    # Was a 500: null for `refills` was compared as if it were refills.
+    from tests.pharmacy.support import prescribe, prescriber
+
+    doctor = await prescriber(client, runtime)
+    patient = await make_patient(client, doctor.headers)
+    rx = await prescribe(client, doctor, patient["id"])
+    response = await client.put(
+        f"/api/v1/pharmacy/prescriptions/{rx['id']}", json={"refills": None}, headers=doctor.headers
+    )
+    _assert_envelope(response, 409, "CONFLICT")
+    assert response.json()["error"]["details"]["fields"] == ["refills"]
