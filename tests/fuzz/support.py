@@ -27,7 +27,7 @@ from tests.figures import count
 # A modest run per operation keeps CI time reasonable; the coverage phase adds the boundary and
 # missing-credential cases on top of these, and each case is sent once per role (ROLES). Raise it
 # for a deeper run.
-MAX_EXAMPLES = int(os.environ.get("HMS_FUZZ_MAX_EXAMPLES", "15"))
+MAX_EXAMPLES = int(os.environ.get("HMS_FUZZ_MAX_EXAMPLES", "10"))
 
 # What every answer is held to: every check schemathesis has, but for these. Not
 # `positive_data_acceptance`: NPI check digits, phone numbers and the like are checked beyond
