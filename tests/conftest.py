@@ -125,3 +125,13 @@ async def client(settings: Settings, runtime: Runtime) -> AsyncIterator[httpx.As
 @pytest.fixture
 def backend(database_url: str) -> str:
     return "postgresql" if database_url.startswith("postgres") else "sqlite"
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from tests.figures import summary
+
+    lines = summary()
+    if lines:
+        terminalreporter.section("reliability figures")
+        for line in lines:
+            terminalreporter.write_line(line)

@@ -9,6 +9,7 @@ import json
 import signal
 import sys
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from types import FrameType
 from typing import Annotated, Any, TypeVar
 
@@ -89,11 +90,24 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="Server processes")] = 1,
+    ssl_certfile: Annotated[
+        Path | None, typer.Option(help="Serve HTTPS with this PEM certificate (chain)")
+    ] = None,
+    ssl_keyfile: Annotated[
+        Path | None, typer.Option(help="The certificate's PEM private key")
+    ] = None,
 ) -> None:
     """Apply pending migrations, then serve the API (SIGTERM finishes in-flight requests)."""
     import uvicorn
 
     settings = get_settings()
+    certfile = ssl_certfile or settings.ssl_certfile
+    keyfile = ssl_keyfile or settings.ssl_keyfile
+    if (certfile is None) != (keyfile is None):
+        raise fail("HTTPS needs both a certificate (--ssl-certfile) and its key (--ssl-keyfile)")
+    for path in (certfile, keyfile):
+        if path is not None and not path.is_file():
+            raise fail(f"no such file: {path}")
     migrate()
     # uvicorn re-raises the SIGTERM it handled once its graceful shutdown is over, which would
     # report the process as killed; the stop was clean, and the exit status says so.
@@ -110,6 +124,8 @@ def serve(
         log_config=None,
         access_log=False,
         server_header=False,
+        ssl_certfile=str(certfile) if certfile else None,
+        ssl_keyfile=str(keyfile) if keyfile else None,
     )
 
 

@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     forwarded_allow_ips: str = "127.0.0.1"
     security_headers: bool = True
     hsts: bool = False
+    ssl_certfile: Path | None = None
+    ssl_keyfile: Path | None = None
 
     max_body_bytes: int = 1_048_576
     log_level: str = "INFO"

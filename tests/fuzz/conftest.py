@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -10,7 +12,7 @@ from hms.app import create_app
 from hms.auth.permissions import Role
 from hms.config import Settings
 from hms.runtime import Runtime
-from tests.factories import make_patient, make_user
+from tests.factories import bearer, login, make_patient, make_user
 from tests.fuzz.support import Caller, Target
 from tests.seed_examples import request_body
 
@@ -21,8 +23,8 @@ async def fuzz_admin(runtime: Runtime) -> str:
 
 
 @pytest.fixture
-async def fuzz_doctor(runtime: Runtime) -> str:
-    return str((await make_user(runtime, role=Role.DOCTOR))["username"])
+async def fuzz_doctor(runtime: Runtime) -> dict[str, Any]:
+    return await make_user(runtime, role=Role.DOCTOR)
 
 
 @pytest.fixture
@@ -37,30 +39,109 @@ def fuzz_admin_caller(settings: Settings, fuzz_admin: str) -> Iterator[Caller]:
     asgi.shutdown_lifespans()
 
 
-@pytest.fixture
-async def fuzz_target(client: httpx.AsyncClient, fuzz_admin_caller: Caller) -> Target:
-    """The app under test, and a patient and a provider that exist in its database."""
-    headers = fuzz_admin_caller.headers
-    # The seed's full record, so that answers carry every nested part of a patient.
+async def _created(
+    client: httpx.AsyncClient, headers: dict[str, str], path: str, body: dict[str, Any]
+) -> str:
+    response = await client.post(path, json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    return str(response.json()["id"])
+
+
+def _seed(method_and_path: str, **fields: Any) -> dict[str, Any]:
+    body = copy.deepcopy(request_body(method_and_path))
+    body.update(fields)
+    return body
+
+
+async def _records(
+    client: httpx.AsyncClient, headers: dict[str, str], doctor: dict[str, Any]
+) -> dict[str, list[str]]:
+    """A populated database: a patient with the seed's full record (so that answers carry
+    every nested part), a provider, and one record of every other kind for that patient."""
     patient = await make_patient(client, headers, **request_body("POST /api/v1/patients"))
-    provider = await client.post(
+    who = {"patient_id": patient["id"]}
+    provider = await _created(
+        client,
+        headers,
         "/api/v1/providers",
-        json={"first_name": "Ada", "last_name": "Okafor", "specialty": "Cardiology"},
-        headers=headers,
+        {"first_name": "Ada", "last_name": "Okafor", "specialty": "Cardiology"},
     )
-    assert provider.status_code == 201, provider.text
-    return Target(
-        http=fuzz_admin_caller.http,
-        admin=fuzz_admin_caller,
-        refs={
-            "patient_id": [patient["id"], patient["patient_id"]],
-            "provider_id": [provider.json()["id"]],
-        },
+    by = who | {"provider_id": provider}
+    encounter = await _created(
+        client,
+        headers,
+        "/api/v1/clinical/encounters",
+        _seed("POST /api/v1/clinical/encounters", **by),
     )
+    charge = await _created(
+        client,
+        headers,
+        "/api/v1/billing/charges",
+        _seed(
+            "POST /api/v1/billing/charges",
+            **who,
+            encounter_id=encounter,
+            billing_provider_id=provider,
+        ),
+    )
+    return {
+        "patient_id": [patient["id"], patient["patient_id"]],
+        "provider_id": [provider],
+        "encounter_id": [encounter],
+        "charge_id": [charge],
+        "claim_id": [
+            await _created(
+                client,
+                headers,
+                "/api/v1/billing/claims",
+                _seed("POST /api/v1/billing/claims", **who, charges=[charge]),
+            )
+        ],
+        "prescription_id": [
+            await _created(
+                client,
+                bearer(await login(client, doctor["username"])),
+                "/api/v1/pharmacy/prescriptions",
+                _seed(
+                    "POST /api/v1/pharmacy/prescriptions", **who, provider_id=doctor["provider_id"]
+                ),
+            )
+        ],
+        "order_id": [
+            await _created(
+                client,
+                headers,
+                "/api/v1/laboratory/orders",
+                _seed("POST /api/v1/laboratory/orders", **by),
+            )
+        ],
+        "appointment_id": [
+            await _created(
+                client,
+                headers,
+                "/api/v1/appointments",
+                _seed("POST /api/v1/appointments", **by),
+            )
+        ],
+    }
 
 
 @pytest.fixture
-def fuzz_doctor_caller(fuzz_target: Target, fuzz_doctor: str) -> Caller:
-    doctor = Caller(fuzz_target.http, fuzz_doctor)
-    doctor.sign_in()
-    return doctor
+async def fuzz_target(
+    client: httpx.AsyncClient,
+    runtime: Runtime,
+    fuzz_admin_caller: Caller,
+    fuzz_doctor: dict[str, Any],
+) -> Target:
+    """The app under test with a populated database, and an admin, a doctor and a patient
+    (whose record is the one in `refs`) signed in to it."""
+    refs = await _records(client, fuzz_admin_caller.headers, fuzz_doctor)
+    patient_user = await make_user(runtime, role=Role.PATIENT, patient=refs["patient_id"][1])
+    http = fuzz_admin_caller.http
+    others = [
+        Caller(http, str(fuzz_doctor["username"]), role="doctor"),
+        Caller(http, str(patient_user["username"]), role="patient"),
+    ]
+    for caller in others:
+        caller.sign_in()
+    return Target(http=http, admin=fuzz_admin_caller, refs=refs, others=others)

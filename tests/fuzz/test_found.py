@@ -92,3 +92,32 @@ async def test_the_log_names_the_full_route_template(
         await client.get(f"/api/v1/patients/{patient['patient_id']}", headers=headers)
     routes = [getattr(r, "route", None) for r in caplog.records if r.name == "hms.access"]
     assert routes == ["/api/v1/patients/{patient_id}"]
+
+
+async def test_a_405_names_every_method_of_the_resource(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    # Was `Allow: GET` alone: the path's GET and PUT are separate routes.
+    headers = await signed_in(client, runtime, role=Role.ADMIN)
+    refused = await client.request("PATCH", "/api/v1/patients/P20260001/coverage", headers=headers)
+    _assert_envelope(refused, 405, "METHOD_NOT_ALLOWED")
+    assert set(refused.headers["Allow"].split(", ")) == {"GET", "PUT"}
+    literal = await client.request("PATCH", "/api/v1/patients/search", headers=headers)
+    _assert_envelope(literal, 405, "METHOD_NOT_ALLOWED")
+    assert literal.headers["Allow"] == "GET"
+
+
+async def test_null_refills_on_a_signed_prescription_is_a_conflict(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    # Was a 500: null for `refills` was compared as if it were refills.
+    from tests.pharmacy.support import prescribe, prescriber
+
+    doctor = await prescriber(client, runtime)
+    patient = await make_patient(client, doctor.headers)
+    rx = await prescribe(client, doctor, patient["id"])
+    response = await client.put(
+        f"/api/v1/pharmacy/prescriptions/{rx['id']}", json={"refills": None}, headers=doctor.headers
+    )
+    _assert_envelope(response, 409, "CONFLICT")
+    assert response.json()["error"]["details"]["fields"] == ["refills"]

@@ -69,13 +69,23 @@ def create_user(env: dict[str, str], username: str, password: str, role: str) ->
 class Server:
     """`hms serve` on a free port; its stderr (the log) goes to a file read after it stops."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+    def __init__(
+        self,
+        env: dict[str, str],
+        log_dir: Path,
+        *,
+        port: int | None = None,
+        args: tuple[str, ...] = (),
+        scheme: str = "http",
+        verify: str | bool = True,
+    ) -> None:
+        self.port = port or free_port()
+        self.url = f"{scheme}://127.0.0.1:{self.port}"
+        self.verify = verify
         self.log_path = log_dir / f"server-{self.port}.log"
-        self._log = self.log_path.open("wb")
+        self._log = self.log_path.open("ab")
         self.process = subprocess.Popen(
-            [*hms_command(), "serve", "--port", str(self.port)],
+            [*hms_command(), "serve", "--port", str(self.port), *args],
             env=env,
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -88,9 +98,11 @@ class Server:
             if self.process.poll() is not None:
                 raise AssertionError(f"hms serve exited early:\n{self.log_text()}")
             try:
-                if requests.get(f"{self.url}/health/ready", timeout=2).status_code == 200:
+                ready = requests.get(f"{self.url}/health/ready", timeout=2, verify=self.verify)
+                if ready.status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):
+                # Not listening yet, or too busy starting to answer within the probe's timeout.
                 pass
             time.sleep(0.1)
         raise AssertionError(f"hms serve did not become ready:\n{self.log_text()}")
@@ -99,6 +111,11 @@ class Server:
         """SIGTERM, then the exit code once the process has finished."""
         self.process.send_signal(signal.SIGTERM)
         return self.process.wait(timeout=timeout)
+
+    def kill(self) -> None:
+        """SIGKILL: the process ends at once, whatever it was doing."""
+        self.process.kill()
+        self.process.wait(timeout=10)
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -119,6 +136,7 @@ class Server:
             f"{self.url}/auth/token",
             json={"username": username, "password": password},
             timeout=10,
+            verify=self.verify,
         )
         assert response.status_code == 200, response.text
         return str(response.json()["access_token"])

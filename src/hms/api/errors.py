@@ -9,7 +9,7 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
@@ -154,6 +154,24 @@ def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
     return {"field": first["field"], "error": first["error"], "errors": items}
 
 
+# SQLSTATE classes of a database that is not there to answer: connection exceptions, a lack of
+# resources, and operator intervention (shutting down, starting up, cancelled).
+_UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
+
+
+def database_unavailable(exc: DBAPIError) -> bool:
+    """Whether a database error means "the database is down or going away", not a bug: the
+    driver lost or could not make its connection, or the server said it cannot serve now."""
+    if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
+        return True
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
+    if isinstance(sqlstate, str) and sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES:
+        return True
+    # asyncpg's own protocol state, left inconsistent by a connection cut mid-statement.
+    return type(cause).__name__ in ("InternalClientError", "ConnectionDoesNotExistError")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HMSError)
     async def _domain(request: Request, exc: HMSError) -> Response:
@@ -210,8 +228,10 @@ def install_error_handlers(app: FastAPI) -> None:
             message="The request conflicts with an existing record",
         )
 
-    @app.exception_handler(OperationalError)
+    @app.exception_handler(DBAPIError)
     async def _db_down(request: Request, exc: DBAPIError) -> Response:
+        if not database_unavailable(exc):
+            return await _unexpected(request, exc)
         log.error("database unavailable: %s", type(exc.orig).__name__)
         return error_response(
             request,
@@ -221,16 +241,21 @@ def install_error_handlers(app: FastAPI) -> None:
             headers={"Retry-After": "5"},
         )
 
+    # Its own handler, not a branch of the catch-all below: the framework re-raises what the
+    # catch-all answered, and the server then drops the client's connection (keep-alive too).
+    @app.exception_handler(OSError)
+    async def _backing_service_down(request: Request, exc: OSError) -> Response:
+        log.error("backing service unavailable: %s", type(exc).__name__)
+        return error_response(
+            request,
+            status=503,
+            code="SERVICE_UNAVAILABLE",
+            message="A backing service is unavailable; try again shortly",
+            headers={"Retry-After": "5"},
+        )
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
-        if isinstance(exc, OSError | ConnectionError):
-            return error_response(
-                request,
-                status=503,
-                code="SERVICE_UNAVAILABLE",
-                message="A backing service is unavailable; try again shortly",
-                headers={"Retry-After": "5"},
-            )
         log.error("unhandled error", exc_info=exc)
         return error_response(
             request, status=500, code="INTERNAL_ERROR", message="Internal server error"

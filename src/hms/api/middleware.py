@@ -26,6 +26,7 @@ SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
     "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
 }
+HSTS = "max-age=63072000; includeSubDomains"
 # The docs page and GraphiQL load their own scripts and styles from this server.
 PAGE_CSP = (
     "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' "
@@ -64,8 +65,13 @@ class RequestContextMiddleware:
     def __init__(self, app: ASGIApp, *, security_headers: bool = True, hsts: bool = False) -> None:
         self.app = app
         self.headers = dict(SECURITY_HEADERS) if security_headers else {}
+        # HSTS goes with every answer given over HTTPS (TLS ended here, or by a trusted proxy
+        # that says so); `hsts` also sends it over plain HTTP, for a proxy that does not.
         if hsts:
-            self.headers["Strict-Transport-Security"] = "max-age=63072000; includeSubDomains"
+            self.headers["Strict-Transport-Security"] = HSTS
+        self.https_headers = dict(self.headers)
+        if security_headers:
+            self.https_headers["Strict-Transport-Security"] = HSTS
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -79,6 +85,7 @@ class RequestContextMiddleware:
             return
         started = time.perf_counter()
         status = 500
+        extra_headers = self.https_headers if scope.get("scheme") == "https" else self.headers
 
         async def send_wrapper(message: Message) -> None:
             nonlocal status
@@ -86,7 +93,7 @@ class RequestContextMiddleware:
                 status = message["status"]
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
-                for key, value in self.headers.items():
+                for key, value in extra_headers.items():
                     if key not in headers:
                         headers[key] = value
             await send(message)

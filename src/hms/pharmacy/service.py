@@ -252,6 +252,8 @@ async def update_prescription(
 
 def _differs(prescription: Prescription, name: str, value: Any) -> bool:
     if name == "refills":
+        if value is None:  # `"refills": null` would clear them: a change of content
+            return True
         sent = {"authorized": value.authorized, "remaining": value.remaining}
         stored = {
             "authorized": prescription.refills_authorized,

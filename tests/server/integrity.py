@@ -1,0 +1,64 @@
+"""What a crash may not leave behind, read straight from the database a server used: every
+patient, encounter and charge row has its audit entry and its event-log row (the three are
+written in one transaction, or none is), and the patient-number counter is ahead of every
+number handed out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from hms.audit.models import AuditEntry
+from hms.billing.models import Charge
+from hms.clinical.models import Encounter
+from hms.config import async_database_url
+from hms.db import create_engine
+from hms.numbering import NumberSequence
+from hms.patients.models import Patient
+from hms.realtime.models import EventLogEntry
+
+
+def served_database(data_dir: Path, database_url: str | None) -> str:
+    """The database URL `hms serve` used with this data folder and HMS_DATABASE_URL."""
+    return async_database_url(database_url or f"sqlite:///{(data_dir / 'hms.db').resolve()}")
+
+
+async def half_written(database_url: str) -> tuple[int, list[str]]:
+    """(rows checked, problems): an empty list of problems means nothing is half-written."""
+    engine = create_engine(database_url)
+    problems: list[str] = []
+    try:
+        async with engine.connect() as conn:
+            rows = {
+                kind: {str(i) for i in (await conn.execute(select(model.id))).scalars()}
+                for kind, model in (
+                    ("patient", Patient),
+                    ("encounter", Encounter),
+                    ("charge", Charge),
+                )
+            }
+            audited = set((await conn.execute(select(AuditEntry.resource_id))).scalars())
+            logged = {
+                (str(e["resource_type"]), str(e["resource_id"]))
+                for e in (await conn.execute(select(EventLogEntry.event))).scalars()
+            }
+            numbers = list((await conn.execute(select(Patient.patient_number))).scalars())
+            counters = dict(
+                (await conn.execute(select(NumberSequence.name, NumberSequence.value))).all()
+            )
+    finally:
+        await engine.dispose()
+    for kind, ids in rows.items():
+        for record_id in sorted(ids):
+            if record_id not in audited:
+                problems.append(f"{kind} {record_id} has no audit entry")
+            if (kind, record_id) not in logged:
+                problems.append(f"{kind} {record_id} has no event-log row")
+    if len(set(numbers)) != len(numbers):
+        problems.append("a patient number was handed out twice")
+    for number in numbers:
+        prefix, value = number[:5], int(number[5:])
+        if counters.get(prefix, 0) < value:
+            problems.append(f"counter {prefix} is behind patient number {number}")
+    return sum(len(ids) for ids in rows.values()), problems
