@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import orjson
@@ -11,7 +12,6 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
-from starlette.routing import Match
 
 from hms.db import utcnow
 from hms.errors import HMSError
@@ -19,17 +19,19 @@ from hms.errors import HMSError
 log = logging.getLogger("hms.api")
 
 
-def _allowed_methods(request: Request) -> str:
-    """Every method some route serves at this path (Starlette names only the first route's)."""
-    allowed = [
-        method
-        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
-        if any(
-            route.matches({**request.scope, "method": method})[0] is Match.FULL
-            for route in request.app.router.routes
-        )
-    ]
-    return ", ".join(allowed)
+_METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def _allowed_methods(request: Request) -> str | None:
+    """The `Allow` header of a 405: every method of the resource at this path (a path may be
+    served by several routes, and the framework names only the first one's). A literal path
+    (`/patients/search`) is its own resource, not an instance of a template beside it."""
+    paths = request.app.openapi()["paths"].items()
+    for template, operations in sorted(paths, key=lambda item: item[0].count("{")):
+        pattern = re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template))
+        if re.fullmatch(pattern, request.url.path):
+            return ", ".join(m.upper() for m in operations if m in _METHODS) or None
+    return None
 
 
 _STATUS_CODES = {
@@ -211,8 +213,8 @@ def install_error_handlers(app: FastAPI) -> None:
         if message in ("Not Found", "Method Not Allowed"):
             message = _STATUS_MESSAGES.get(exc.status_code, message)
         headers = dict(exc.headers or {})
-        if exc.status_code == 405:
-            headers["Allow"] = _allowed_methods(request) or headers.get("Allow", "")
+        if exc.status_code == 405 and (allow := _allowed_methods(request)):
+            headers["Allow"] = allow
         if exc.status_code == 401:
             headers.setdefault("WWW-Authenticate", "Bearer")
         return error_response(
