@@ -25,6 +25,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ import httpx
 HMS = [str(Path(sys.executable).with_name("hms"))]
 SEED = Path(__file__).resolve().parents[2] / "shared" / "seed" / "hms-api.md"
 USER, PASSWORD = "soak_admin", "soak admin password 1"
+CREDENTIALS = {"username": USER, "password": PASSWORD}
 # Memory is flat when the last sample is within this of the first one after warm-up.
 FLAT_RATIO, FLAT_SLACK_MIB = 1.10, 16.0
 
@@ -67,11 +69,34 @@ def rss_mib(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
+class Signin(httpx.Auth):
+    """One client's own sign-in, renewed with its refresh token when the access token ends and
+    the request sent again, as an integration would (each client rotates its own tokens)."""
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self.tokens = _ok(httpx.post(f"{base}/auth/token", json=CREDENTIALS))
+
+    def auth_flow(self, request: httpx.Request) -> Iterator[httpx.Request]:
+        request.headers["Authorization"] = f"Bearer {self.tokens['access_token']}"
+        response = yield request
+        if response.status_code == 401:
+            body = {"refresh_token": self.tokens["refresh_token"]}
+            self.tokens = _ok(httpx.post(f"{self.base}/auth/refresh", json=body))
+            request.headers["Authorization"] = f"Bearer {self.tokens['access_token']}"
+            yield request
+
+
+def _ok(response: httpx.Response) -> dict[str, Any]:
+    response.raise_for_status()
+    return dict(response.json())
+
+
 class Mix:
     """One client's loop of mixed requests; answers are tallied by status."""
 
-    def __init__(self, base: str, headers: dict[str, str], provider: str, seed: int) -> None:
-        self.http = httpx.Client(base_url=base, headers=headers, timeout=30)
+    def __init__(self, base: str, provider: str, seed: int) -> None:
+        self.http = httpx.Client(base_url=base, auth=Signin(base), timeout=30)
         self.provider = provider
         self.random = random.Random(seed)  # noqa: S311 - test data, not secrets
         self.patients: list[str] = []
@@ -155,8 +180,7 @@ def drive(
                 break
         except httpx.TransportError:
             time.sleep(0.1)
-    token = httpx.post(f"{base}/auth/token", json={"username": USER, "password": PASSWORD})
-    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    headers = {"Authorization": f"Bearer {Signin(base).tokens['access_token']}"}
     provider = httpx.post(
         f"{base}/api/v1/providers",
         json={"first_name": "Soak", "last_name": "Test", "specialty": "Internal Medicine"},
@@ -167,7 +191,7 @@ def drive(
     lock, stopping = threading.Lock(), threading.Event()
 
     def client(n: int) -> None:
-        mix = Mix(base, headers, provider, seed=n)
+        mix = Mix(base, provider, seed=n)
         while not stopping.is_set():
             try:
                 status = str(mix.step())
