@@ -15,9 +15,8 @@ from hms.appointments import records
 from hms.appointments.models import Appointment
 from hms.appointments.schemas import EARLIEST, LATEST
 from hms.auth.permissions import Actor, Permission
-from hms.errors import NotFound, ValidationFailed
+from hms.errors import ValidationFailed
 from hms.patients import service as patients
-from hms.patients.models import Patient
 from hms.periods import DateCriterion, all_of
 
 
@@ -116,11 +115,7 @@ async def appointments_for_patients(
 def _conditions(filters: AppointmentFilter) -> list[ColumnElement[bool]]:
     out: list[ColumnElement[bool]] = []
     if filters.patient is not None:
-        try:
-            patient = patients.reference_condition(filters.patient)
-        except NotFound:
-            raise ValidationFailed("patient_id", "Give the patient's UUID or number") from None
-        out.append(Appointment.patient_id.in_(select(Patient.id).where(patient)))
+        out.append(patients.named_by(Appointment.patient_id, filters.patient))
     if filters.provider_id is not None:
         out.append(Appointment.provider_id == filters.provider_id)
     for name in ("start_date", "end_date"):

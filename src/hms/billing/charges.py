@@ -21,8 +21,7 @@ from hms.clinical.models import Encounter
 from hms.db import utcnow
 from hms.errors import Conflict, NotFound, ValidationFailed
 from hms.numbering import next_number
-from hms.patients.models import Patient
-from hms.patients.service import load_patient, reference_condition
+from hms.patients.service import load_patient, named_by
 from hms.periods import DateCriterion, all_of
 from hms.providers.models import Provider
 
@@ -135,11 +134,7 @@ async def list_charges(
     actor.require(Permission.BILLING_READ)
     where = records.scope(Charge, actor)
     if filters.patient is not None:
-        try:
-            patient = reference_condition(filters.patient)
-        except NotFound:
-            raise ValidationFailed("patient_id", "Give the patient's UUID or number") from None
-        where = where & Charge.patient_id.in_(select(Patient.id).where(patient))
+        where = where & named_by(Charge.patient_id, filters.patient)
     if filters.encounter_id is not None:
         where = where & (Charge.encounter_id == filters.encounter_id)
     if filters.status is not None:

@@ -25,8 +25,7 @@ from hms.billing.schemas import ClaimCreate, ClaimPayment
 from hms.db import utcnow
 from hms.errors import Conflict, NotFound, ValidationFailed
 from hms.numbering import next_number
-from hms.patients.models import Patient
-from hms.patients.service import load_patient, reference_condition
+from hms.patients.service import load_patient, named_by
 from hms.periods import DateCriterion, all_of
 
 TAKEN = "A charge of this claim is already on another claim, or was claimed meanwhile"
@@ -124,11 +123,7 @@ async def list_claims(
     actor.require(Permission.BILLING_READ)
     where = records.scope(Claim, actor)
     if filters.patient is not None:
-        try:
-            patient = reference_condition(filters.patient)
-        except NotFound:
-            raise ValidationFailed("patient_id", "Give the patient's UUID or number") from None
-        where = where & Claim.patient_id.in_(select(Patient.id).where(patient))
+        where = where & named_by(Claim.patient_id, filters.patient)
     if filters.status is not None:
         where = where & (Claim.status == filters.status)
     for column, values in (

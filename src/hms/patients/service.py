@@ -49,6 +49,15 @@ def reference_condition(ref: str) -> ColumnElement[bool]:
     )
 
 
+def named_by(patient_id: scoping.Column[uuid.UUID], ref: str) -> ColumnElement[bool]:
+    """A list filter on the patient a query parameter names by UUID or number (422 otherwise)."""
+    try:
+        named = reference_condition(ref)
+    except NotFound:
+        raise ValidationFailed("patient_id", "Give the patient's UUID or number") from None
+    return patient_id.in_(select(Patient.id).where(named))
+
+
 async def load_patient(session: AsyncSession, *, actor: Actor, ref: str) -> Patient:
     """A patient this actor may reach, without auditing (for services that audit themselves)."""
     row = await session.execute(
