@@ -31,6 +31,7 @@ from hms.api.rest import (
     pharmacy,
     providers,
 )
+from hms.audit.sealing import AuditSealer
 from hms.config import Settings, get_settings
 from hms.runtime import Runtime
 
@@ -49,7 +50,10 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         ws.startup(app)
+        sealer = AuditSealer(runtime.sessionmaker, runtime.auth.secret_key)
+        sealer.launch()
         yield
+        await sealer.close()
         await ws.shutdown(app)
         await runtime.close()
 
