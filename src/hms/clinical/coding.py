@@ -3,7 +3,7 @@
 The package is the maintained source of the code set, but importing it builds a tree of every
 code with all its notes (about 180 MB and five seconds per process). The server reads the
 package's data files into a compact index of its own instead (`hms.clinical.icd10cm`: about
-15 MB, well under a second), once per process, and never imports the package; the index
+15 MB, under a second), once per process, and never imports the package; the index
 answers as the package does, which a test checks code by code.
 """
 

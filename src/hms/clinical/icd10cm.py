@@ -198,7 +198,7 @@ def _data_files() -> tuple[Traversable, Traversable]:
 
 
 def read() -> CodeSet:
-    """Build the index from the installed package's data files (half a second)."""
+    """Build the index from the installed package's data files (under a second)."""
     code_list, tabular = _data_files()
     # As the package reads it: the first word of each line, without its dot. Only 7th-character
     # codes are looked up in it, and they are seven characters or more.
