@@ -19,38 +19,59 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, Select, Subquery, and_, case, exists, func, or_, select
+from sqlalchemy import (
+    CTE,
+    ColumnElement,
+    FromClause,
+    Select,
+    Subquery,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import InstrumentedAttribute
 
-from hms.analytics.conditions import (
-    COLORECTAL_CANCER,
-    DIABETES,
-    HYPERTENSION,
-    conditions_text,
-)
+from hms.analytics.conditions import COLORECTAL_CANCER, CONDITIONS, DIABETES, HYPERTENSION
+from hms.analytics.models import PatientSummary
 from hms.analytics.period import Period, years_before
 from hms.billing.models import Charge
 from hms.clinical.models import Encounter, VitalSignsReading
 from hms.laboratory.models import LabResult
-from hms.patients.models import Patient
 
 HBA1C_LOINC = ("4548-4", "17856-6", "4549-2")
 
 
 def seen(period: Period) -> CTE:
-    """The patients with a visit in the period: their id, birth date and conditions text.
-
-    Worked out once per statement (materialized), so that the conditions text is read for these
-    patients only, not for the whole register."""
-    visits = select(Encounter.patient_id).where(
-        Encounter.encounter_date >= period.since,
-        Encounter.encounter_date < period.until,
-        Encounter.status != "entered_in_error",
+    """The patients with a visit in the period: their summary (birth date, conditions) and how
+    many visits they had. Worked out once per request (materialized) and shared by every
+    measure."""
+    visits = (
+        select(Encounter.patient_id, func.count().label("visits"))
+        .where(
+            Encounter.encounter_date >= period.since,
+            Encounter.encounter_date < period.until,
+            Encounter.status != "entered_in_error",
+        )
+        .group_by(Encounter.patient_id)
+        .subquery()
     )
+    summary = PatientSummary
     return (
-        select(Patient.id, Patient.date_of_birth, conditions_text().label("conditions"))
-        .where(Patient.id.in_(visits))
+        select(
+            summary.patient_id.label("id"),
+            summary.date_of_birth,
+            *(
+                getattr(summary, f"{condition.key}_{part}")
+                for condition in CONDITIONS
+                for part in ("written", "coded_since")
+            ),
+            visits.c.visits,
+        )
+        .join(visits, visits.c.patient_id == summary.patient_id)
         .cte("seen")
         .prefix_with("MATERIALIZED")
     )
@@ -70,14 +91,21 @@ def aged(
     return and_(condition, born > years_before(period.end, high + 1))
 
 
+# A measure's parts for the patients seen in the period: who of them is eligible, and the
+# subquery (patient_id, n) of those who meet it, n being 1, or the visits a per-visit measure
+# counts.
+Parts = tuple[ColumnElement[bool], Subquery]
+
+
 @dataclass(frozen=True)
 class Measure:
     name: str
     numerator: str  # the name of the numerator's field in the response
-    counts: Callable[[Period], Select[int, int]]  # one row: (eligible, numerator)
+    parts: Callable[[Period, CTE], Parts]
+    per_visit: bool = False  # counts visits rather than patients
 
 
-def blood_pressure_control(period: Period) -> Select[int, int]:
+def blood_pressure_control(period: Period, patients: CTE) -> Parts:
     """Controlling high blood pressure (after CMS165).
 
     Eligible: patients aged 18 to 85 with hypertension (ICD-10-CM I10-I16, or written in their
@@ -87,6 +115,10 @@ def blood_pressure_control(period: Period) -> Select[int, int]:
     140/90, that is systolic < 140 and diastolic < 90. No reading in the period is not controlled.
     Default target 90.0 %.
     """
+    eligible = and_(
+        aged(period, patients.c.date_of_birth, 18, 85),
+        HYPERTENSION.on_record(patients, until=period.until),
+    )
     v = VitalSignsReading
     ranked = (
         select(
@@ -104,24 +136,18 @@ def blood_pressure_control(period: Period) -> Select[int, int]:
             v.recorded_at < period.until,
             v.systolic.is_not(None),
             v.diastolic.is_not(None),
+            # Ranked for the eligible only: the readings of everybody else do not matter.
+            v.patient_id.in_(select(patients.c.id).where(eligible)),
         )
         .subquery()
     )
-    controlled = (
-        select(ranked.c.patient_id)
-        .where(ranked.c.n == 1, ranked.c.systolic < 140, ranked.c.diastolic < 90)
-        .subquery()
+    controlled = select(ranked.c.patient_id, literal(1).label("n")).where(
+        ranked.c.n == 1, ranked.c.systolic < 140, ranked.c.diastolic < 90
     )
-    patients = seen(period)
-    return _patients_meeting(
-        patients,
-        controlled,
-        aged(period, patients.c.date_of_birth, 18, 85),
-        HYPERTENSION.on_record(patients, until=period.until),
-    )
+    return eligible, controlled.subquery()
 
 
-def diabetes_hba1c_control(period: Period) -> Select[int, int]:
+def diabetes_hba1c_control(period: Period, patients: CTE) -> Parts:
     """Diabetes: hemoglobin A1c control below 8.0 % (after HEDIS HBD and CMS122).
 
     Eligible: patients aged 18 to 75 with diabetes mellitus (ICD-10-CM E10, E11, E13, or
@@ -130,6 +156,10 @@ def diabetes_hba1c_control(period: Period) -> Select[int, int]:
     in the period has a numeric value below 8.0 (%). No result in the period is not controlled.
     Default target 85.0 %.
     """
+    eligible = and_(
+        aged(period, patients.c.date_of_birth, 18, 75),
+        DIABETES.on_record(patients, until=period.until),
+    )
     r = LabResult
     ranked = (
         select(
@@ -147,16 +177,10 @@ def diabetes_hba1c_control(period: Period) -> Select[int, int]:
         )
         .subquery()
     )
-    controlled = (
-        select(ranked.c.patient_id).where(ranked.c.n == 1, ranked.c.value_numeric < 8.0).subquery()
+    controlled = select(ranked.c.patient_id, literal(1).label("n")).where(
+        ranked.c.n == 1, ranked.c.value_numeric < 8.0
     )
-    patients = seen(period)
-    return _patients_meeting(
-        patients,
-        controlled,
-        aged(period, patients.c.date_of_birth, 18, 75),
-        DIABETES.on_record(patients, until=period.until),
-    )
+    return eligible, controlled.subquery()
 
 
 # CPT and HCPCS codes of colorectal cancer screening, with how many years each one counts
@@ -169,7 +193,7 @@ SCREENING_LOOKBACK: dict[int, tuple[str, ...]] = {
 }
 
 
-def cancer_screening(period: Period) -> Select[int, int]:
+def cancer_screening(period: Period, patients: CTE) -> Parts:
     """Colorectal cancer screening (after CMS130).
 
     Eligible: patients aged 45 to 75 with a visit in the period, except those with colorectal
@@ -181,6 +205,10 @@ def cancer_screening(period: Period) -> Select[int, int]:
     FIT (82270, 82274, G0328) in the last year. "The last N years" ends on the period's last day.
     Default target 80.0 %.
     """
+    eligible = and_(
+        aged(period, patients.c.date_of_birth, 45, 75),
+        COLORECTAL_CANCER.not_on_record(patients, until=period.until),
+    )
     windows = [
         and_(
             Charge.charge_code.in_(codes),
@@ -190,18 +218,11 @@ def cancer_screening(period: Period) -> Select[int, int]:
         for years, codes in SCREENING_LOOKBACK.items()
     ]
     screened = (
-        select(Charge.patient_id)
+        select(Charge.patient_id, literal(1).label("n"))
         .where(Charge.status != "voided", Charge.charge_date < period.until, or_(*windows))
         .distinct()
-        .subquery()
     )
-    patients = seen(period)
-    return _patients_meeting(
-        patients,
-        screened,
-        aged(period, patients.c.date_of_birth, 45, 75),
-        COLORECTAL_CANCER.not_on_record(patients, until=period.until),
-    )
+    return eligible, screened.subquery()
 
 
 # Quality-data codes that say the clinician documented or reconciled the current medications:
@@ -210,7 +231,7 @@ def cancer_screening(period: Period) -> Select[int, int]:
 RECONCILIATION_CODES = ("G8427", "1159F", "1160F", "1111F")
 
 
-def medication_reconciliation(period: Period) -> Select[int, int]:
+def medication_reconciliation(period: Period, patients: CTE) -> Parts:
     """Documentation of current medications (after CMS68), counted per visit.
 
     Eligible: visits (encounters dated in the period, not entered in error) of patients aged 18
@@ -219,24 +240,20 @@ def medication_reconciliation(period: Period) -> Select[int, int]:
     code: HCPCS G8427, CPT II 1159F, 1160F or 1111F.
     Default target 95.0 %.
     """
-    reconciled = exists(
-        select(Charge.id).where(
-            Charge.encounter_id == Encounter.id,
-            Charge.charge_code.in_(RECONCILIATION_CODES),
-            Charge.status != "voided",
-        )
+    documented = select(Charge.encounter_id).where(
+        Charge.charge_code.in_(RECONCILIATION_CODES), Charge.status != "voided"
     )
-    return (
-        select(func.count(), func.count(case((reconciled, 1))))
-        .select_from(Encounter)
-        .join(Patient, Patient.id == Encounter.patient_id)
+    reconciled = (
+        select(Encounter.patient_id, func.count().label("n"))
         .where(
             Encounter.encounter_date >= period.since,
             Encounter.encounter_date < period.until,
             Encounter.status != "entered_in_error",
-            aged(period, Patient.date_of_birth, 18),
+            Encounter.id.in_(documented),
         )
+        .group_by(Encounter.patient_id)
     )
+    return aged(period, patients.c.date_of_birth, 18), reconciled.subquery()
 
 
 def _day_after(day: date) -> date:
@@ -244,21 +261,26 @@ def _day_after(day: date) -> date:
     return day + timedelta(days=1)
 
 
-def _patients_meeting(
-    patients: CTE, meeting: Subquery, *eligibility: ColumnElement[bool]
-) -> Select[int, int]:
-    """(eligible, numerator): the eligible among `patients`, and those of them in `meeting`."""
-    return (
-        select(func.count(), func.count(meeting.c.patient_id))
-        .select_from(patients)
-        .outerjoin(meeting, meeting.c.patient_id == patients.c.id)
-        .where(*eligibility)
-    )
-
-
 MEASURES = (
     Measure("blood_pressure_control", "controlled", blood_pressure_control),
     Measure("diabetes_hba1c_control", "controlled", diabetes_hba1c_control),
     Measure("cancer_screening", "screened", cancer_screening),
-    Measure("medication_reconciliation", "reconciled", medication_reconciliation),
+    Measure("medication_reconciliation", "reconciled", medication_reconciliation, per_visit=True),
 )
+
+
+def counts(period: Period) -> Select[Any]:
+    """One row: (eligible, numerator) of every measure in turn, in one pass over the patients
+    seen in the period."""
+    patients = seen(period)
+    columns: list[ColumnElement[Any]] = []
+    joined: FromClause = patients
+    for measure in MEASURES:
+        eligible, meeting = measure.parts(period, patients)
+        joined = joined.outerjoin(meeting, meeting.c.patient_id == patients.c.id)
+        weight = patients.c.visits if measure.per_visit else literal(1)
+        columns += [
+            func.coalesce(func.sum(weight).filter(eligible), 0),
+            func.coalesce(func.sum(meeting.c.n).filter(eligible), 0),
+        ]
+    return select(*columns).select_from(joined)

@@ -1,0 +1,34 @@
+"""What analytics keep per patient, so that a request counts narrow rows instead of reading
+every patient's record, coverage and coded diagnoses (see `hms.analytics.summaries`)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hms.db import Base, UTCDateTime
+
+
+class PatientSummary(Base):
+    """One row per patient: the register's fields, the coverage type, and for each condition
+    whether the medical conditions text names it and the date of its first coded diagnosis."""
+
+    __tablename__ = "analytics_patients"
+
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    is_active: Mapped[bool] = mapped_column(Boolean)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    gender: Mapped[str] = mapped_column(String(1))
+    coverage_type: Mapped[str | None] = mapped_column(String(16))
+    hypertension_written: Mapped[bool] = mapped_column(Boolean)
+    hypertension_coded_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    diabetes_written: Mapped[bool] = mapped_column(Boolean)
+    diabetes_coded_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    colorectal_cancer_written: Mapped[bool] = mapped_column(Boolean)
+    colorectal_cancer_coded_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    __table_args__ = (Index("ix_analytics_patients_created_at", "created_at"),)

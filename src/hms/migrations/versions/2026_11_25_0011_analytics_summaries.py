@@ -1,0 +1,63 @@
+"""analytics: the per-patient summary, filled from the records already stored
+
+Revision ID: 0011
+Revises: 0008
+Create Date: 2026-11-25 19:00:00
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+import hms.db
+from hms.analytics.summaries import COLUMNS, summary_rows
+
+revision = "0011"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def _since(name: str) -> sa.Column[object]:
+    return sa.Column(name, hms.db.UTCDateTime(timezone=True), nullable=True)
+
+
+def upgrade() -> None:
+    op.create_table(
+        "analytics_patients",
+        sa.Column("patient_id", sa.Uuid(), nullable=False),
+        sa.Column("created_at", hms.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("is_active", sa.Boolean(), nullable=False),
+        sa.Column("date_of_birth", sa.Date(), nullable=False),
+        sa.Column("gender", sa.String(length=1), nullable=False),
+        sa.Column("coverage_type", sa.String(length=16), nullable=True),
+        sa.Column("hypertension_written", sa.Boolean(), nullable=False),
+        _since("hypertension_coded_since"),
+        sa.Column("diabetes_written", sa.Boolean(), nullable=False),
+        _since("diabetes_coded_since"),
+        sa.Column("colorectal_cancer_written", sa.Boolean(), nullable=False),
+        _since("colorectal_cancer_coded_since"),
+        sa.ForeignKeyConstraint(
+            ["patient_id"],
+            ["patients.id"],
+            name=op.f("fk_analytics_patients_patient_id_patients"),
+        ),
+        sa.PrimaryKeyConstraint("patient_id", name=op.f("pk_analytics_patients")),
+    )
+    op.create_index("ix_analytics_patients_created_at", "analytics_patients", ["created_at"])
+    # Charges by code: the screening and reconciliation measures look for a few codes.
+    op.create_index(
+        "ix_charges_code_date",
+        "charges",
+        ["charge_code", "charge_date", "status", "patient_id", "encounter_id"],
+    )
+    # An upgraded database answers as if the summary had been kept from the start.
+    summary = sa.table("analytics_patients", *(sa.column(name) for name in COLUMNS))
+    op.get_bind().execute(sa.insert(summary).from_select(COLUMNS, summary_rows()))
+
+
+def downgrade() -> None:
+    op.drop_index("ix_charges_code_date", table_name="charges")
+    op.drop_index("ix_analytics_patients_created_at", table_name="analytics_patients")
+    op.drop_table("analytics_patients")
