@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 import httpx
 from sqlalchemy import select
 
+from hms.analytics.models import PatientSummary
+from hms.analytics.summaries import summary_rows
 from hms.clinical.schemas import EncounterCreate
 from hms.clinical.service import CONTENT_FIELDS, _content
 from hms.demo_bulk import load_bulk
@@ -73,3 +75,14 @@ async def test_bulk_load_is_read_searched_and_numbered_by_the_api(
     assert "20 patients" in again
     relisted = (await client.get("/api/v1/patients?limit=1", headers=doctor)).json()
     assert relisted["total"] == 61
+
+
+async def test_bulk_load_fills_the_analytics_summaries(runtime: Runtime) -> None:
+    # Two runs: the second adds patients beside those already summarised.
+    await load_bulk(runtime, patients=12, chunk=5)
+    await load_bulk(runtime, patients=8, seed=8)
+    async with runtime.engine.connect() as conn:
+        kept = sorted(map(tuple, await conn.execute(select(PatientSummary.__table__))))
+        fresh = sorted(map(tuple, await conn.execute(summary_rows())))
+    assert len(kept) == 20
+    assert kept == fresh
