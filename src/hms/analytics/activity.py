@@ -18,28 +18,21 @@ from typing import Any
 from sqlalchemy import BigInteger, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hms.analytics.measures import first_visit
+from hms.analytics.models import VisitSummary
 from hms.analytics.period import Period
 from hms.analytics.rates import growth, mean
 from hms.appointments.models import Appointment
 from hms.billing.models import Charge
-from hms.clinical.models import Encounter
 
 
 async def visits(session: AsyncSession, period: Period) -> dict[str, Any]:
-    # Visits grouped by patient (a hash, where count(DISTINCT) would sort them all).
-    per_patient = (
-        select(func.count().label("visits"))
-        .where(
-            Encounter.encounter_date >= period.since,
-            Encounter.encounter_date < period.until,
-            Encounter.status != "entered_in_error",
-        )
-        .group_by(Encounter.patient_id)
-        .subquery()
-    )
+    # One row per visit; the patients are counted by their first visit of the period.
     total, unique = (
         await session.execute(
-            select(func.coalesce(func.sum(per_patient.c.visits), 0), func.count())
+            select(func.count(), func.count().filter(first_visit(period))).where(
+                VisitSummary.visit_at >= period.since, VisitSummary.visit_at < period.until
+            )
         )
     ).one()
     minutes, count = (

@@ -12,69 +12,37 @@ meet the measure (the numerator), for a period of whole UTC days. Shared terms:
 `rate` is numerator / eligible in percent, rounded to one decimal, null when nobody is eligible;
 `status` is `met` when the rate reaches the target, `not_met` below it, null without a rate.
 Targets default to the API document's and are set with `HMS_ANALYTICS_TARGETS`.
+
+All four are counted in one scan of the period's visit summaries (`VisitSummary`): a patient
+seen in the period is its first visit there, the latest blood pressure of the period the reading
+whose next one falls after it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import (
-    CTE,
-    ColumnElement,
-    FromClause,
-    Select,
-    Subquery,
-    and_,
-    func,
-    literal,
-    or_,
-    select,
-)
+from sqlalchemy import ColumnElement, FromClause, Select, Subquery, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from hms.analytics.conditions import COLORECTAL_CANCER, CONDITIONS, DIABETES, HYPERTENSION
-from hms.analytics.models import PatientSummary
+from hms.analytics.conditions import COLORECTAL_CANCER, DIABETES, HYPERTENSION
+from hms.analytics.models import VisitSummary
 from hms.analytics.period import Period, years_before
 from hms.billing.models import Charge
-from hms.clinical.models import Encounter, VitalSignsReading
 from hms.laboratory.models import LabResult
 
 HBA1C_LOINC = ("4548-4", "17856-6", "4549-2")
+VISITS = VisitSummary.__table__
 
 
-def seen(period: Period) -> CTE:
-    """The patients with a visit in the period: their summary (birth date, conditions) and how
-    many visits they had. Worked out once per request (materialized) and shared by every
-    measure."""
-    visits = (
-        select(Encounter.patient_id, func.count().label("visits"))
-        .where(
-            Encounter.encounter_date >= period.since,
-            Encounter.encounter_date < period.until,
-            Encounter.status != "entered_in_error",
-        )
-        .group_by(Encounter.patient_id)
-        .subquery()
-    )
-    summary = PatientSummary
-    return (
-        select(
-            summary.patient_id.label("id"),
-            summary.date_of_birth,
-            *(
-                getattr(summary, f"{condition.key}_{part}")
-                for condition in CONDITIONS
-                for part in ("written", "coded_since")
-            ),
-            visits.c.visits,
-        )
-        .join(visits, visits.c.patient_id == summary.patient_id)
-        .cte("seen")
-        .prefix_with("MATERIALIZED")
-    )
+def first_visit(period: Period) -> ColumnElement[bool]:
+    """True for a visit of the period that is its patient's first there: one row per patient
+    seen in the period."""
+    before = VISITS.c.previous_visit_at
+    return or_(before.is_(None), before < period.since)
 
 
 def aged(
@@ -91,21 +59,25 @@ def aged(
     return and_(condition, born > years_before(period.end, high + 1))
 
 
-# A measure's parts for the patients seen in the period: who of them is eligible, and the
-# subquery (patient_id, n) of those who meet it, n being 1, or the visits a per-visit measure
-# counts.
-Parts = tuple[ColumnElement[bool], Subquery]
+@dataclass(frozen=True)
+class Counted:
+    """How a measure is counted over the period's visit rows: the rows that each count one
+    eligible (patient or visit), those that each count one meeting the measure, and the
+    subqueries they need (outer-joined on their condition)."""
+
+    eligible: ColumnElement[bool]
+    meeting: ColumnElement[bool]
+    joins: list[tuple[Subquery, ColumnElement[bool]]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
 class Measure:
     name: str
     numerator: str  # the name of the numerator's field in the response
-    parts: Callable[[Period, CTE], Parts]
-    per_visit: bool = False  # counts visits rather than patients
+    counted: Callable[[Period], Counted]
 
 
-def blood_pressure_control(period: Period, patients: CTE) -> Parts:
+def blood_pressure_control(period: Period) -> Counted:
     """Controlling high blood pressure (after CMS165).
 
     Eligible: patients aged 18 to 85 with hypertension (ICD-10-CM I10-I16, or written in their
@@ -115,39 +87,21 @@ def blood_pressure_control(period: Period, patients: CTE) -> Parts:
     140/90, that is systolic < 140 and diastolic < 90. No reading in the period is not controlled.
     Default target 90.0 %.
     """
-    eligible = and_(
-        aged(period, patients.c.date_of_birth, 18, 85),
-        HYPERTENSION.on_record(patients, until=period.until),
+    v = VISITS.c
+    patient = and_(
+        aged(period, v.date_of_birth, 18, 85), HYPERTENSION.on_record(VISITS, until=period.until)
     )
-    v = VitalSignsReading
-    ranked = (
-        select(
-            v.patient_id,
-            v.systolic,
-            v.diastolic,
-            func.row_number()
-            .over(
-                partition_by=v.patient_id, order_by=(v.recorded_at.desc(), v.systolic, v.diastolic)
-            )
-            .label("n"),
-        )
-        .where(
-            v.recorded_at >= period.since,
-            v.recorded_at < period.until,
-            v.systolic.is_not(None),
-            v.diastolic.is_not(None),
-            # Ranked for the eligible only: the readings of everybody else do not matter.
-            v.patient_id.in_(select(patients.c.id).where(eligible)),
-        )
-        .subquery()
+    latest = and_(
+        v.systolic.is_not(None),
+        or_(v.next_reading_at.is_(None), v.next_reading_at >= period.until),
     )
-    controlled = select(ranked.c.patient_id, literal(1).label("n")).where(
-        ranked.c.n == 1, ranked.c.systolic < 140, ranked.c.diastolic < 90
+    return Counted(
+        eligible=and_(first_visit(period), patient),
+        meeting=and_(latest, v.systolic < 140, v.diastolic < 90, patient),
     )
-    return eligible, controlled.subquery()
 
 
-def diabetes_hba1c_control(period: Period, patients: CTE) -> Parts:
+def diabetes_hba1c_control(period: Period) -> Counted:
     """Diabetes: hemoglobin A1c control below 8.0 % (after HEDIS HBD and CMS122).
 
     Eligible: patients aged 18 to 75 with diabetes mellitus (ICD-10-CM E10, E11, E13, or
@@ -156,10 +110,6 @@ def diabetes_hba1c_control(period: Period, patients: CTE) -> Parts:
     in the period has a numeric value below 8.0 (%). No result in the period is not controlled.
     Default target 85.0 %.
     """
-    eligible = and_(
-        aged(period, patients.c.date_of_birth, 18, 75),
-        DIABETES.on_record(patients, until=period.until),
-    )
     r = LabResult
     ranked = (
         select(
@@ -177,10 +127,20 @@ def diabetes_hba1c_control(period: Period, patients: CTE) -> Parts:
         )
         .subquery()
     )
-    controlled = select(ranked.c.patient_id, literal(1).label("n")).where(
-        ranked.c.n == 1, ranked.c.value_numeric < 8.0
+    controlled = (
+        select(ranked.c.patient_id).where(ranked.c.n == 1, ranked.c.value_numeric < 8.0).subquery()
     )
-    return eligible, controlled.subquery()
+    v = VISITS.c
+    eligible = and_(
+        first_visit(period),
+        aged(period, v.date_of_birth, 18, 75),
+        DIABETES.on_record(VISITS, until=period.until),
+    )
+    return Counted(
+        eligible=eligible,
+        meeting=and_(eligible, controlled.c.patient_id.is_not(None)),
+        joins=[(controlled, controlled.c.patient_id == v.patient_id)],
+    )
 
 
 # CPT and HCPCS codes of colorectal cancer screening, with how many years each one counts
@@ -193,7 +153,7 @@ SCREENING_LOOKBACK: dict[int, tuple[str, ...]] = {
 }
 
 
-def cancer_screening(period: Period, patients: CTE) -> Parts:
+def cancer_screening(period: Period) -> Counted:
     """Colorectal cancer screening (after CMS130).
 
     Eligible: patients aged 45 to 75 with a visit in the period, except those with colorectal
@@ -205,10 +165,6 @@ def cancer_screening(period: Period, patients: CTE) -> Parts:
     FIT (82270, 82274, G0328) in the last year. "The last N years" ends on the period's last day.
     Default target 80.0 %.
     """
-    eligible = and_(
-        aged(period, patients.c.date_of_birth, 45, 75),
-        COLORECTAL_CANCER.not_on_record(patients, until=period.until),
-    )
     windows = [
         and_(
             Charge.charge_code.in_(codes),
@@ -218,11 +174,22 @@ def cancer_screening(period: Period, patients: CTE) -> Parts:
         for years, codes in SCREENING_LOOKBACK.items()
     ]
     screened = (
-        select(Charge.patient_id, literal(1).label("n"))
+        select(Charge.patient_id)
         .where(Charge.status != "voided", Charge.charge_date < period.until, or_(*windows))
         .distinct()
+        .subquery()
     )
-    return eligible, screened.subquery()
+    v = VISITS.c
+    eligible = and_(
+        first_visit(period),
+        aged(period, v.date_of_birth, 45, 75),
+        COLORECTAL_CANCER.not_on_record(VISITS, until=period.until),
+    )
+    return Counted(
+        eligible=eligible,
+        meeting=and_(eligible, screened.c.patient_id.is_not(None)),
+        joins=[(screened, screened.c.patient_id == v.patient_id)],
+    )
 
 
 # Quality-data codes that say the clinician documented or reconciled the current medications:
@@ -231,7 +198,7 @@ def cancer_screening(period: Period, patients: CTE) -> Parts:
 RECONCILIATION_CODES = ("G8427", "1159F", "1160F", "1111F")
 
 
-def medication_reconciliation(period: Period, patients: CTE) -> Parts:
+def medication_reconciliation(period: Period) -> Counted:
     """Documentation of current medications (after CMS68), counted per visit.
 
     Eligible: visits (encounters dated in the period, not entered in error) of patients aged 18
@@ -240,20 +207,18 @@ def medication_reconciliation(period: Period, patients: CTE) -> Parts:
     code: HCPCS G8427, CPT II 1159F, 1160F or 1111F.
     Default target 95.0 %.
     """
-    documented = select(Charge.encounter_id).where(
-        Charge.charge_code.in_(RECONCILIATION_CODES), Charge.status != "voided"
+    documented = (
+        select(Charge.encounter_id)
+        .where(Charge.charge_code.in_(RECONCILIATION_CODES), Charge.status != "voided")
+        .distinct()
+        .subquery()
     )
-    reconciled = (
-        select(Encounter.patient_id, func.count().label("n"))
-        .where(
-            Encounter.encounter_date >= period.since,
-            Encounter.encounter_date < period.until,
-            Encounter.status != "entered_in_error",
-            Encounter.id.in_(documented),
-        )
-        .group_by(Encounter.patient_id)
+    adult = aged(period, VISITS.c.date_of_birth, 18)
+    return Counted(
+        eligible=adult,
+        meeting=and_(adult, documented.c.encounter_id.is_not(None)),
+        joins=[(documented, documented.c.encounter_id == VISITS.c.encounter_id)],
     )
-    return aged(period, patients.c.date_of_birth, 18), reconciled.subquery()
 
 
 def _day_after(day: date) -> date:
@@ -265,22 +230,22 @@ MEASURES = (
     Measure("blood_pressure_control", "controlled", blood_pressure_control),
     Measure("diabetes_hba1c_control", "controlled", diabetes_hba1c_control),
     Measure("cancer_screening", "screened", cancer_screening),
-    Measure("medication_reconciliation", "reconciled", medication_reconciliation, per_visit=True),
+    Measure("medication_reconciliation", "reconciled", medication_reconciliation),
 )
 
 
 def counts(period: Period) -> Select[Any]:
-    """One row: (eligible, numerator) of every measure in turn, in one pass over the patients
-    seen in the period."""
-    patients = seen(period)
+    """One row: (eligible, numerator) of every measure in turn, from one scan of the period's
+    visits."""
     columns: list[ColumnElement[Any]] = []
-    joined: FromClause = patients
+    rows: FromClause = VISITS
     for measure in MEASURES:
-        eligible, meeting = measure.parts(period, patients)
-        joined = joined.outerjoin(meeting, meeting.c.patient_id == patients.c.id)
-        weight = patients.c.visits if measure.per_visit else literal(1)
-        columns += [
-            func.coalesce(func.sum(weight).filter(eligible), 0),
-            func.coalesce(func.sum(meeting.c.n).filter(eligible), 0),
-        ]
-    return select(*columns).select_from(joined)
+        counted = measure.counted(period)
+        for subquery, on in counted.joins:
+            rows = rows.outerjoin(subquery, on)
+        columns += [func.count().filter(counted.eligible), func.count().filter(counted.meeting)]
+    return (
+        select(*columns)
+        .select_from(rows)
+        .where(VISITS.c.visit_at >= period.since, VISITS.c.visit_at < period.until)
+    )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, String
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hms.db import Base, UTCDateTime
@@ -32,3 +32,35 @@ class PatientSummary(Base):
     colorectal_cancer_coded_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     __table_args__ = (Index("ix_analytics_patients_created_at", "created_at"),)
+
+
+class VisitSummary(Base):
+    """One row per visit (an encounter not entered in error), carrying what the measures ask
+    of it, so that a period's figures come from one scan of its visits, without grouping them
+    by patient or joining the register:
+
+    - `previous_visit_at`, the patient's visit before this one: the patient's first visit in a
+      period is the one whose previous visit is before the period (or none), so counting those
+      counts the patients seen;
+    - the blood pressure taken at the visit, and `next_reading_at`, when the patient's next
+      blood pressure was taken (readings ordered by time, then highest systolic and diastolic
+      first): a reading is the latest of a period when the next one is after it (or none);
+    - the patient's birth date and conditions, as in its `PatientSummary`.
+    """
+
+    __tablename__ = "analytics_visits"
+
+    encounter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("encounters.id"), primary_key=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
+    visit_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    previous_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    systolic: Mapped[int | None] = mapped_column(Integer)
+    diastolic: Mapped[int | None] = mapped_column(Integer)
+    next_reading_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    date_of_birth: Mapped[date] = mapped_column(Date)
+    hypertension_written: Mapped[bool] = mapped_column(Boolean)
+    hypertension_coded_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    diabetes_written: Mapped[bool] = mapped_column(Boolean)
+    diabetes_coded_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    colorectal_cancer_written: Mapped[bool] = mapped_column(Boolean)
+    colorectal_cancer_coded_since: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,4 +1,4 @@
-"""analytics: the per-patient summary, filled from the records already stored
+"""analytics: the per-patient and per-visit summaries, filled from the records already stored
 
 Revision ID: 0011
 Revises: 0008
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import hms.db
-from hms.analytics.summaries import COLUMNS, summary_rows
+from hms.analytics.summaries import COLUMNS, VISIT_COLUMNS, summary_rows, visit_rows
 
 revision = "0011"
 down_revision = "0008"
@@ -46,6 +46,34 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("patient_id", name=op.f("pk_analytics_patients")),
     )
     op.create_index("ix_analytics_patients_created_at", "analytics_patients", ["created_at"])
+    op.create_table(
+        "analytics_visits",
+        sa.Column("encounter_id", sa.Uuid(), nullable=False),
+        sa.Column("patient_id", sa.Uuid(), nullable=False),
+        sa.Column("visit_at", hms.db.UTCDateTime(timezone=True), nullable=False),
+        _since("previous_visit_at"),
+        sa.Column("systolic", sa.Integer(), nullable=True),
+        sa.Column("diastolic", sa.Integer(), nullable=True),
+        _since("next_reading_at"),
+        sa.Column("date_of_birth", sa.Date(), nullable=False),
+        sa.Column("hypertension_written", sa.Boolean(), nullable=False),
+        _since("hypertension_coded_since"),
+        sa.Column("diabetes_written", sa.Boolean(), nullable=False),
+        _since("diabetes_coded_since"),
+        sa.Column("colorectal_cancer_written", sa.Boolean(), nullable=False),
+        _since("colorectal_cancer_coded_since"),
+        sa.ForeignKeyConstraint(
+            ["encounter_id"],
+            ["encounters.id"],
+            name=op.f("fk_analytics_visits_encounter_id_encounters"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["patient_id"], ["patients.id"], name=op.f("fk_analytics_visits_patient_id_patients")
+        ),
+        sa.PrimaryKeyConstraint("encounter_id", name=op.f("pk_analytics_visits")),
+    )
+    op.create_index("ix_analytics_visits_patient_id", "analytics_visits", ["patient_id"])
+    op.create_index("ix_analytics_visits_visit_at", "analytics_visits", ["visit_at"])
     # Charges by code: the screening and reconciliation measures look for a few codes.
     op.create_index(
         "ix_charges_code_date",
@@ -53,11 +81,16 @@ def upgrade() -> None:
         ["charge_code", "charge_date", "status", "patient_id", "encounter_id"],
     )
     # An upgraded database answers as if the summary had been kept from the start.
-    summary = sa.table("analytics_patients", *(sa.column(name) for name in COLUMNS))
-    op.get_bind().execute(sa.insert(summary).from_select(COLUMNS, summary_rows()))
+    patients = sa.table("analytics_patients", *(sa.column(name) for name in COLUMNS))
+    op.get_bind().execute(sa.insert(patients).from_select(COLUMNS, summary_rows()))
+    visits = sa.table("analytics_visits", *(sa.column(name) for name in VISIT_COLUMNS))
+    op.get_bind().execute(sa.insert(visits).from_select(VISIT_COLUMNS, visit_rows()))
 
 
 def downgrade() -> None:
     op.drop_index("ix_charges_code_date", table_name="charges")
+    op.drop_index("ix_analytics_visits_visit_at", table_name="analytics_visits")
+    op.drop_index("ix_analytics_visits_patient_id", table_name="analytics_visits")
+    op.drop_table("analytics_visits")
     op.drop_index("ix_analytics_patients_created_at", table_name="analytics_patients")
     op.drop_table("analytics_patients")
