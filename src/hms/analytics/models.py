@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hms.db import Base, UTCDateTime
@@ -64,3 +64,15 @@ class VisitSummary(Base):
     diabetes_coded_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     colorectal_cancer_written: Mapped[bool] = mapped_column(Boolean)
     colorectal_cancer_coded_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class RevenueDay(Base):
+    """The revenue of one UTC day: the charges dated that day and not voided, summed as whole
+    cents (as analytics sum them)."""
+
+    __tablename__ = "analytics_revenue_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    total_cents: Mapped[int] = mapped_column(BigInteger)
+    insurance_cents: Mapped[int] = mapped_column(BigInteger)
+    patient_cents: Mapped[int] = mapped_column(BigInteger)

@@ -11,23 +11,39 @@ used by that refresh, by the migration that creates the tables and by the bulk l
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, delete, exists, false, func, insert, select
+from sqlalchemy import (
+    BigInteger,
+    Date,
+    Select,
+    and_,
+    cast,
+    delete,
+    exists,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.elements import ColumnElement
 
 from hms.analytics.conditions import CONDITIONS, conditions_text
-from hms.analytics.models import PatientSummary, VisitSummary
-from hms.billing.models import Coverage
+from hms.analytics.models import PatientSummary, RevenueDay, VisitSummary
+from hms.billing.models import Charge, Coverage
 from hms.clinical.models import Diagnosis, Encounter, VitalSignsReading
 from hms.db import UTCDateTime
 from hms.patients.models import Patient
 
 COLUMNS = [column.name for column in PatientSummary.__table__.columns]
 VISIT_COLUMNS = [column.name for column in VisitSummary.__table__.columns]
+REVENUE_COLUMNS = [column.name for column in RevenueDay.__table__.columns]
 
 
 def summary_rows(patient_id: uuid.UUID | None = None) -> Select[Any]:
@@ -123,11 +139,16 @@ async def refresh_patient(session: AsyncSession, patient_id: uuid.UUID) -> None:
 
 
 async def fill(connection: AsyncConnection) -> None:
-    """Writes the summaries of the patients added behind the services' back (the bulk loader's
-    last step): those without a summary, and those with a visit not summarised yet."""
+    """Writes the summaries of the records added behind the services' back (the bulk loader's
+    last step): the patients without a summary, those with a visit not summarised yet, and the
+    revenue of every day."""
     missing = ~exists().where(PatientSummary.patient_id == Patient.id)
     await connection.execute(
         insert(PatientSummary).from_select(COLUMNS, summary_rows().where(missing))
+    )
+    await connection.execute(delete(RevenueDay))
+    await connection.execute(
+        insert(RevenueDay).from_select(REVENUE_COLUMNS, revenue_day_rows(connection.dialect.name))
     )
     new = aliased(Encounter)
     unsummarised = select(new.patient_id).where(
@@ -139,6 +160,66 @@ async def fill(connection: AsyncConnection) -> None:
             VISIT_COLUMNS, visit_rows().where(Encounter.patient_id.in_(unsummarised))
         )
     )
+
+
+def cents(column: Any) -> ColumnElement[int]:
+    """An amount as whole cents: summed exactly on SQLite too, which would add decimals as
+    floats."""
+    return cast(func.round(column * 100), BigInteger)
+
+
+def revenue_day_rows(dialect: str, days: list[date] | None = None) -> Select[Any]:
+    """The revenue of every day with charges, or of the given days, in the order of
+    `REVENUE_COLUMNS`."""
+    if dialect == "postgresql":
+        day: ColumnElement[Any] = cast(func.timezone("UTC", Charge.charge_date), Date)
+    else:
+        day = func.date(Charge.charge_date, type_=Date)  # stored as UTC text
+    where = [Charge.status != "voided"]
+    if days is not None:
+        where.append(
+            or_(
+                *(
+                    and_(Charge.charge_date >= _start(d), Charge.charge_date < _start(d, 1))
+                    for d in days
+                )
+            )
+        )
+    return (
+        select(
+            day.label("day"),
+            *(
+                func.sum(cents(getattr(Charge, f"{part}_amount")))
+                for part in ("total", "insurance", "patient")
+            ),
+        )
+        .where(*where)
+        .group_by(day)
+    )
+
+
+async def refresh_revenue(session: AsyncSession, *moments: datetime) -> None:
+    """Works the revenue of the days of `moments` (charge dates) out again, within the caller's
+    transaction."""
+    days = sorted({moment.astimezone(UTC).date() for moment in moments})
+    dialect = session.get_bind().dialect.name
+    insert_ = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    zero = {"total_cents": 0, "insurance_cents": 0, "patient_cents": 0}
+    # Charges of one day take turns on the day's row (PostgreSQL; SQLite has one writer), and
+    # each sums what the previous one committed.
+    await session.execute(
+        insert_(RevenueDay).values([{"day": d, **zero} for d in days]).on_conflict_do_nothing()
+    )
+    await session.execute(select(RevenueDay.day).where(RevenueDay.day.in_(days)).with_for_update())
+    sums = {row[0]: row[1:] for row in await session.execute(revenue_day_rows(dialect, days))}
+    for d in days:
+        found = sums.get(d, (0, 0, 0))
+        values = dict(zip(REVENUE_COLUMNS[1:], (int(v or 0) for v in found), strict=True))
+        await session.execute(update(RevenueDay).where(RevenueDay.day == d).values(**values))
+
+
+def _start(day: date, later: int = 0) -> datetime:
+    return datetime.combine(day + timedelta(days=later), time.min, UTC)
 
 
 def _one(column: Any, patient_id: uuid.UUID | None) -> list[ColumnElement[bool]]:

@@ -1,4 +1,4 @@
-"""analytics: the per-patient and per-visit summaries, filled from the records already stored
+"""analytics: summaries per patient, per visit and per day of revenue, filled from the records
 
 Revision ID: 0011
 Revises: 0008
@@ -11,7 +11,14 @@ import sqlalchemy as sa
 from alembic import op
 
 import hms.db
-from hms.analytics.summaries import COLUMNS, VISIT_COLUMNS, summary_rows, visit_rows
+from hms.analytics.summaries import (
+    COLUMNS,
+    REVENUE_COLUMNS,
+    VISIT_COLUMNS,
+    revenue_day_rows,
+    summary_rows,
+    visit_rows,
+)
 
 revision = "0011"
 down_revision = "0008"
@@ -74,6 +81,14 @@ def upgrade() -> None:
     )
     op.create_index("ix_analytics_visits_patient_id", "analytics_visits", ["patient_id"])
     op.create_index("ix_analytics_visits_visit_at", "analytics_visits", ["visit_at"])
+    op.create_table(
+        "analytics_revenue_days",
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("total_cents", sa.BigInteger(), nullable=False),
+        sa.Column("insurance_cents", sa.BigInteger(), nullable=False),
+        sa.Column("patient_cents", sa.BigInteger(), nullable=False),
+        sa.PrimaryKeyConstraint("day", name=op.f("pk_analytics_revenue_days")),
+    )
     # Charges by code: the screening and reconciliation measures look for a few codes.
     op.create_index(
         "ix_charges_code_date",
@@ -85,10 +100,14 @@ def upgrade() -> None:
     op.get_bind().execute(sa.insert(patients).from_select(COLUMNS, summary_rows()))
     visits = sa.table("analytics_visits", *(sa.column(name) for name in VISIT_COLUMNS))
     op.get_bind().execute(sa.insert(visits).from_select(VISIT_COLUMNS, visit_rows()))
+    days = sa.table("analytics_revenue_days", *(sa.column(name) for name in REVENUE_COLUMNS))
+    rows = revenue_day_rows(op.get_bind().dialect.name)
+    op.get_bind().execute(sa.insert(days).from_select(REVENUE_COLUMNS, rows))
 
 
 def downgrade() -> None:
     op.drop_index("ix_charges_code_date", table_name="charges")
+    op.drop_table("analytics_revenue_days")
     op.drop_index("ix_analytics_visits_visit_at", table_name="analytics_visits")
     op.drop_index("ix_analytics_visits_patient_id", table_name="analytics_visits")
     op.drop_table("analytics_visits")
