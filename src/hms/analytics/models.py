@@ -52,7 +52,7 @@ class VisitSummary(Base):
 
     encounter_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("encounters.id"), primary_key=True)
     patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), index=True)
-    visit_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    visit_at: Mapped[datetime] = mapped_column(UTCDateTime)
     previous_visit_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     systolic: Mapped[int | None] = mapped_column(Integer)
     diastolic: Mapped[int | None] = mapped_column(Integer)
@@ -64,6 +64,9 @@ class VisitSummary(Base):
     diabetes_coded_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
     colorectal_cancer_written: Mapped[bool] = mapped_column(Boolean)
     colorectal_cancer_coded_since: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Visits and patients seen are counted from this index alone.
+    __table_args__ = (Index("ix_analytics_visits_visit_at", "visit_at", "previous_visit_at"),)
 
 
 class RevenueDay(Base):

@@ -157,7 +157,11 @@ async def fill(connection: AsyncConnection) -> None:
     await connection.execute(delete(VisitSummary).where(VisitSummary.patient_id.in_(unsummarised)))
     await connection.execute(
         insert(VisitSummary).from_select(
-            VISIT_COLUMNS, visit_rows().where(Encounter.patient_id.in_(unsummarised))
+            VISIT_COLUMNS,
+            # Stored in date order: a period's visits then lie together on disk.
+            visit_rows()
+            .where(Encounter.patient_id.in_(unsummarised))
+            .order_by(Encounter.encounter_date),
         )
     )
 
