@@ -19,6 +19,7 @@ from hms.analytics.summaries import (
     summary_rows,
     visit_rows,
 )
+from hms.clinical.models import Encounter
 
 revision = "0011"
 down_revision = "0008"
@@ -102,7 +103,7 @@ def upgrade() -> None:
     op.get_bind().execute(sa.insert(patients).from_select(COLUMNS, summary_rows()))
     visits = sa.table("analytics_visits", *(sa.column(name) for name in VISIT_COLUMNS))
     # Stored in date order: a period's visits then lie together on disk.
-    ordered = visit_rows().order_by(sa.literal_column("visit_at"))
+    ordered = visit_rows().order_by(Encounter.encounter_date)
     op.get_bind().execute(sa.insert(visits).from_select(VISIT_COLUMNS, ordered))
     days = sa.table("analytics_revenue_days", *(sa.column(name) for name in REVENUE_COLUMNS))
     rows = revenue_day_rows(op.get_bind().dialect.name)
