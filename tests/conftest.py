@@ -83,6 +83,13 @@ async def _truncate_pg(url: str) -> None:
             .all()
         )
         await conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        # What the migrations seed: the audit chain's empty head.
+        await conn.execute(
+            text(
+                "INSERT INTO audit_chain_head (id, seq, hash, position, sealed_xid, sealed_seq) "
+                f"VALUES (1, 0, '{'0' * 64}', 0, 0, 0)"
+            )
+        )
     await engine.dispose()
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -31,6 +32,8 @@ from hms.api.rest import (
     pharmacy,
     providers,
 )
+from hms.audit.sealing import AuditSealer
+from hms.clinical import coding
 from hms.config import Settings, get_settings
 from hms.runtime import Runtime
 
@@ -48,8 +51,13 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Read before the server listens, so no request waits for it.
+        await asyncio.to_thread(coding.load)
         ws.startup(app)
+        sealer = AuditSealer(runtime.sessionmaker, runtime.auth.secret_key)
+        sealer.launch()
         yield
+        await sealer.close()
         await ws.shutdown(app)
         await runtime.close()
 

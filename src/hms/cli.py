@@ -237,7 +237,7 @@ def audit_verify() -> None:
 
     @run
     async def go() -> Any:
-        from hms.audit.service import verify_chain
+        from hms.audit.sealing import verify_chain
 
         runtime = await _prepared_runtime(get_settings())
         try:
@@ -252,7 +252,8 @@ def audit_verify() -> None:
             f"audit chain broken at entry {report.first_bad_seq}: {report.problem} "
             f"({report.checked} entries verified before it)"
         )
-    typer.echo(f"ok: {report.checked} audit entries verified")
+    pending = f" ({report.unsealed} not linked yet: written by transactions still open)"
+    typer.echo(f"ok: {report.checked} audit entries verified{pending if report.unsealed else ''}")
 
 
 @app.command()

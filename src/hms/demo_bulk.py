@@ -94,7 +94,9 @@ async def load_bulk(
     async with runtime.engine.begin() as conn:
         await summaries.fill(conn)
     if runtime.engine.dialect.name == "postgresql":
-        async with runtime.engine.connect() as conn:
+        # Committed: statistics gathered in a transaction that is rolled back are lost, and
+        # the planner would guess at every table of the load.
+        async with runtime.engine.begin() as conn:
             await conn.execute(text("ANALYZE"))
     return f"bulk demo loaded: {', '.join(f'{n} {t}' for t, n in totals.items())}"
 

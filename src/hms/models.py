@@ -4,7 +4,7 @@ from hms.access.models import EmergencyAccessGrant
 from hms.analytics.models import PatientSummary
 from hms.api.idempotency import IdempotencyRecord
 from hms.appointments.models import Appointment, ProviderDayOff, ProviderWorkingHours
-from hms.audit.models import AuditChainHead, AuditEntry
+from hms.audit.models import AuditChainHead, AuditEntry, AuditLink
 from hms.auth.models import AuthSession, RefreshToken, User
 from hms.billing.models import Charge, Claim, ClaimCharge, Coverage, Payment
 from hms.clinical.models import Diagnosis, Encounter, EncounterVersion, VitalSignsReading
@@ -19,6 +19,7 @@ __all__ = [
     "Appointment",
     "AuditChainHead",
     "AuditEntry",
+    "AuditLink",
     "AuthSession",
     "Base",
     "Charge",

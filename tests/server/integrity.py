@@ -5,11 +5,13 @@ number handed out."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from hms.audit.models import AuditEntry
+from hms.audit.models import AuditEntry, AuditLink
 from hms.billing.models import Charge
 from hms.clinical.models import Encounter
 from hms.config import async_database_url
@@ -62,3 +64,21 @@ async def half_written(database_url: str) -> tuple[int, list[str]]:
         if counters.get(prefix, 0) < value:
             problems.append(f"counter {prefix} is behind patient number {number}")
     return sum(len(ids) for ids in rows.values()), problems
+
+
+async def sealed_within(database_url: str, seconds: float) -> int:
+    """Waits until the servers' sealers have linked every audit entry into the chain; returns
+    how many entries there are (fails after `seconds`)."""
+    engine = create_engine(database_url)
+    deadline = time.monotonic() + seconds
+    try:
+        while True:
+            async with engine.connect() as conn:
+                entries = (await conn.execute(select(func.count(AuditEntry.seq)))).scalar_one()
+                links = (await conn.execute(select(func.count(AuditLink.seq)))).scalar_one()
+            if entries == links:
+                return int(entries)
+            assert time.monotonic() < deadline, f"{entries - links} audit entries not sealed"
+            await asyncio.sleep(0.5)
+    finally:
+        await engine.dispose()

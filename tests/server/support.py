@@ -143,3 +143,16 @@ class Server:
 
     def headers(self, username: str, password: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token(username, password)}"}
+
+
+def audit_verifies(env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [*hms_command(), "audit", "verify"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout

@@ -5,7 +5,6 @@ write may be half there, and the audit chain must still verify."""
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -13,26 +12,13 @@ import pytest
 from tests.figures import count
 from tests.server.integrity import half_written, served_database
 from tests.server.load import WriteLoad, missing_writes, new_provider
-from tests.server.support import Server, create_user, hms_command, server_env
+from tests.server.support import Server, audit_verifies, create_user, server_env
 
 USERNAME, PASSWORD = "crash_admin", "crash admin password 1"
 # One kill per backend in CI; HMS_CRASHES=20 for a longer run.
 CRASHES = int(os.environ.get("HMS_CRASHES", "1"))
 # Acknowledged writes before each kill: enough that the kill lands mid-load.
 WRITES_BEFORE_KILL = 45
-
-
-def audit_verifies(env: dict[str, str]) -> str:
-    result = subprocess.run(
-        [*hms_command(), "audit", "verify"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 async def test_sigkill_under_load_loses_no_acknowledged_write(

@@ -12,9 +12,9 @@ import pytest
 
 from tests.conftest import PG_URL, REDIS_URL, _truncate_pg
 from tests.figures import count
-from tests.server.integrity import half_written
+from tests.server.integrity import half_written, sealed_within
 from tests.server.load import WriteLoad, missing_writes, new_provider
-from tests.server.support import Server, create_user, server_env
+from tests.server.support import Server, audit_verifies, create_user, server_env
 
 pytestmark = pytest.mark.skipif(
     not (PG_URL and REDIS_URL), reason="needs HMS_TEST_DATABASE_URL and HMS_TEST_REDIS_URL"
@@ -48,6 +48,9 @@ async def test_two_processes_hand_out_no_number_twice(
         assert missing_writes(servers[1].url, headers, outcome) == []
         checked, problems = await half_written(pg_migrated.replace("://", "+asyncpg://", 1))
         assert problems == [] and checked >= outcome.writes
+        # Both processes' sealers take turns: every entry is linked into one chain.
+        entries = await sealed_within(pg_migrated.replace("://", "+asyncpg://", 1), 15)
+        assert audit_verifies(env).strip() == f"ok: {entries} audit entries verified"
         count("two processes (postgresql): patient numbers drawn concurrently", len(numbers))
         count("two processes (postgresql): duplicate numbers", 0)
     finally:

@@ -44,8 +44,12 @@ def patient_condition(actor: Actor, patient_id: Column[uuid.UUID]) -> ColumnElem
         return patient_id == own
     if actor.role == Role.ADMIN:
         return true()
-    restricted = select(Patient.id).where(Patient.restricted.is_(True)).correlate(None)
-    allowed: list[ColumnElement[bool]] = [patient_id.not_in(restricted)]
+    if patient_id is Patient.id:
+        # Querying the register itself: the row says whether it is restricted.
+        allowed: list[ColumnElement[bool]] = [Patient.restricted.is_(False)]
+    else:
+        restricted = select(Patient.id).where(Patient.restricted).correlate(None)
+        allowed = [patient_id.not_in(restricted)]
     if actor.provider_id is not None:
         allowed += [
             patient_id.in_(

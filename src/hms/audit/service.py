@@ -1,7 +1,8 @@
 """Recording and reading the audit trail.
 
-Entries collect on the session while a request works and are chained and inserted just before
-it commits, so they share its transaction: an audited write and its audit row land together.
+Entries collect on the session while a request works and are signed and inserted just before
+it commits, so they share its transaction: an audited write and its audit row land together
+(`hms.audit.sealing` links them into the chain after they commit).
 Failures (denials, failed logins) are written by `record_now` in a transaction of their own,
 since the request's transaction is rolled back.
 """
@@ -13,11 +14,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from hms.audit.chain import GENESIS, chain_key, entry_hash
-from hms.audit.models import AuditChainHead, AuditEntry
+from hms.audit.chain import UNCHAINED, chain_key, entry_hash
+from hms.audit.models import AuditEntry
 from hms.auth.permissions import Actor, Permission
 from hms.db import add_before_commit, utcnow
 from hms.errors import Forbidden
@@ -77,32 +78,17 @@ async def _write_pending(session: AsyncSession) -> None:
     if not pending:
         return
     key = chain_key(session.info["secret_key"])
-    # The head row is locked until the commit: the time between this read and the commit is
-    # what every audited request waits for, so it holds three plain statements and no more.
-    head = (
-        await session.execute(
-            select(AuditChainHead.seq, AuditChainHead.hash)
-            .where(AuditChainHead.id == 1)
-            .with_for_update()
-        )
-    ).first()
-    seq, prev = (head.seq, head.hash) if head else (0, GENESIS)
     for entry in pending:
-        seq += 1
-        entry.seq = seq
-        entry.prev_hash = prev
-        entry.hash = prev = entry_hash(key, entry, prev)
-    # A bulk insert of plain rows: none of the unit of work's per-object bookkeeping.
+        entry.prev_hash = UNCHAINED
+        entry.hash = entry_hash(key, entry)
+    # A bulk insert of plain rows, numbered by the database: nothing here waits for another
+    # request (the sealer links the entries into the chain once they have committed).
     await session.execute(insert(AuditEntry), [_row(entry) for entry in pending])
-    if head is None:
-        await session.execute(insert(AuditChainHead).values(id=1, seq=seq, hash=prev))
-    else:
-        await session.execute(
-            update(AuditChainHead).where(AuditChainHead.id == 1).values(seq=seq, hash=prev)
-        )
 
 
-_COLUMNS = tuple(column.key for column in AuditEntry.__table__.columns)
+_COLUMNS = tuple(
+    column.key for column in AuditEntry.__table__.columns if column.key not in {"seq", "xid"}
+)
 
 
 def _row(entry: AuditEntry) -> dict[str, Any]:
@@ -165,50 +151,3 @@ async def list_entries(
     total = (await session.execute(select(func.count()).select_from(stmt.subquery()))).scalar_one()
     rows = await session.execute(stmt.order_by(AuditEntry.seq.desc()).limit(limit).offset(offset))
     return list(rows.scalars().all()), total
-
-
-@dataclass(frozen=True)
-class VerifyReport:
-    checked: int
-    ok: bool
-    first_bad_seq: int | None = None
-    problem: str | None = None
-
-
-async def verify_chain(
-    session: AsyncSession, *, secret_key: str, batch: int = 5000
-) -> VerifyReport:
-    """Walk the whole chain in order and recompute every link."""
-    key = chain_key(secret_key)
-    prev, expected_seq, checked = GENESIS, 1, 0
-    last_seq = 0
-    while True:
-        rows = (
-            (
-                await session.execute(
-                    select(AuditEntry)
-                    .where(AuditEntry.seq > last_seq)
-                    .order_by(AuditEntry.seq)
-                    .limit(batch)
-                )
-            )
-            .scalars()
-            .all()
-        )
-        if not rows:
-            break
-        for entry in rows:
-            if entry.seq != expected_seq:
-                return VerifyReport(checked, False, expected_seq, "entry missing")
-            if entry.prev_hash != prev:
-                return VerifyReport(checked, False, entry.seq, "link to previous entry broken")
-            if entry_hash(key, entry, prev) != entry.hash:
-                return VerifyReport(checked, False, entry.seq, "content does not match its hash")
-            prev, expected_seq, last_seq = entry.hash, expected_seq + 1, entry.seq
-            checked += 1
-        session.expunge_all()
-    head = (await session.execute(select(AuditChainHead))).scalar_one_or_none()
-    head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
-    if head_seq != last_seq or head_hash != prev:
-        return VerifyReport(checked, False, last_seq + 1, "entries removed from the end")
-    return VerifyReport(checked, True)

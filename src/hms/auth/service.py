@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hms.access.models import EmergencyAccessGrant
@@ -265,10 +265,20 @@ async def authenticate(
         user_id, session_id = uuid.UUID(claims["sub"]), uuid.UUID(claims["sid"])
     except (ValueError, TypeError):
         raise Unauthorized("Invalid access token") from None
+    now = utcnow()
+    # Whether the user holds emergency-access grants, in the same statement: most users hold
+    # none, and a second round trip per request would cost more than the subquery.
+    grants = (
+        select(func.count())
+        .where(EmergencyAccessGrant.user_id == User.id, EmergencyAccessGrant.expires_at > now)
+        .correlate(User)
+        .scalar_subquery()
+    )
     # Only the columns the check needs, as plain rows: this runs on every request.
     row = (
         await session.execute(
             select(
+                grants.label("grants"),
                 User.role,
                 User.username,
                 User.patient_id,
@@ -286,7 +296,6 @@ async def authenticate(
     ).one_or_none()
     if row is None:
         raise Unauthorized("Invalid access token")
-    now = utcnow()
     if row.revoked_at is not None or row.expires_at <= now or not row.is_active:
         raise Unauthorized("Session has ended; sign in again")
     if now - row.last_seen_at > timedelta(seconds=config.idle_timeout):
@@ -306,13 +315,13 @@ async def authenticate(
     if not enrolling and mfa_enrolment_pending(config, role=actor.role, enrolled=row.mfa_enabled):
         session.info["actor"] = actor  # the refusal is audited as this user's
         raise MFAEnrollmentRequired()
-    if actor.can(Permission.EMERGENCY_ACCESS):
-        grants = await session.execute(
+    if row.grants and actor.can(Permission.EMERGENCY_ACCESS):
+        granted = await session.execute(
             select(EmergencyAccessGrant.patient_id).where(
                 EmergencyAccessGrant.user_id == user_id, EmergencyAccessGrant.expires_at > now
             )
         )
-        actor = replace(actor, emergency_patients=frozenset(grants.scalars()))
+        actor = replace(actor, emergency_patients=frozenset(granted.scalars()))
     return actor
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,6 +33,13 @@ class AuthConfig:
     mfa_issuer: str
     passwords: Passwords
     mfa_required: bool = False
+    # Tokens whose signature and claims this process has verified, with their claims: a token
+    # is sent with every request, and verifying it again costs more than the rest of a read.
+    # Only the lifetime is checked again on a hit; the session behind the token is checked
+    # in the database on every request (hms.auth.service.authenticate).
+    verified: dict[str, dict[str, Any]] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AuthConfig:
@@ -77,8 +85,25 @@ def issue_access_token(
     )
 
 
+VERIFIED_TOKENS = 10_000
+
+
 def decode_access_token(config: AuthConfig, token: str) -> dict[str, Any]:
     """Check signature, algorithm, type, issuer, audience and lifetime; return the claims."""
+    known = config.verified.get(token)
+    if known is not None:
+        if known["exp"] <= time.time():
+            config.verified.pop(token, None)
+            raise Unauthorized("Access token expired")
+        return known
+    claims = _verify(config, token)
+    if len(config.verified) >= VERIFIED_TOKENS:
+        config.verified.clear()
+    config.verified[token] = claims
+    return claims
+
+
+def _verify(config: AuthConfig, token: str) -> dict[str, Any]:
     try:
         header = jwt.get_unverified_header(token)
         if header.get("typ") != ACCESS_TOKEN_TYPE or header.get("alg") != ALGORITHM:

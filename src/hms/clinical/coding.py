@@ -1,43 +1,50 @@
-"""ICD-10-CM codes, checked against the code set of the `simple-icd-10-cm` package.
+"""ICD-10-CM codes, checked against the CMS code set that the `simple-icd-10-cm` package ships.
 
-The package parses its copy of the CMS tabular list (about 100,000 codes) when first imported,
-which takes a few seconds; importing it here means a server pays that once, before it listens,
-rather than on the first encounter a clinician saves.
+The package is the maintained source of the code set, but importing it builds a tree of every
+code with all its notes (about 180 MB and five seconds per process). The server reads the
+package's data files into a compact index of its own instead (`hms.clinical.icd10cm`: about
+15 MB, under a second), once per process, and never imports the package; the index
+answers as the package does, which a test checks code by code.
 """
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Annotated, Any
 
-import simple_icd_10_cm as icd10cm
 from pydantic import AfterValidator, Field
+
+from hms.clinical import icd10cm
 
 CODE_SET = "ICD-10-CM"
 
 
-# The package walks part of its code tree on some of these calls (milliseconds each); a note
-# carries a handful of common codes, so the answers are kept.
-@lru_cache(maxsize=8192)
+def load() -> None:
+    """Read the code set now, so that the first note checked does not wait for it."""
+    icd10cm.code_set()
+
+
 def normalize(code: str) -> str | None:
     """The code in its dotted form (`G441` -> `G44.1`), or None when it is not a diagnosis code.
 
     Chapters and blocks (`A00-A09`) are headings, not codes a diagnosis can carry.
     """
     candidate = code.strip().upper()
-    if not candidate or not icd10cm.is_valid_item(candidate):
+    if not candidate:
         return None
-    if not icd10cm.is_category_or_subcategory(candidate):
+    codes = icd10cm.code_set()
+    name = codes.find(candidate)
+    if name is None or codes.is_heading(name):
         return None
-    return str(icd10cm.add_dot(candidate))
+    return name
 
 
-@lru_cache(maxsize=8192)
 def describe(code: str | None) -> str | None:
     """The code set's own description of a stored code."""
-    if not code or not icd10cm.is_valid_item(code):
+    if not code:
         return None
-    return str(icd10cm.get_description(code))
+    codes = icd10cm.code_set()
+    name = codes.find(code)
+    return None if name is None else codes.title(name)
 
 
 def _checked(code: str) -> str:
