@@ -7,8 +7,10 @@ import random
 from datetime import UTC, datetime
 
 import httpx
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 
+from hms.analytics.models import PatientSummary, VisitSummary
+from hms.analytics.summaries import summary_rows, visit_rows
 from hms.clinical.schemas import EncounterCreate
 from hms.clinical.service import CONTENT_FIELDS, _content
 from hms.demo_bulk import load_bulk
@@ -80,3 +82,17 @@ async def test_bulk_load_is_read_searched_and_numbered_by_the_api(
     assert "20 patients" in again
     relisted = (await client.get("/api/v1/patients?limit=1", headers=doctor)).json()
     assert relisted["total"] == 61
+
+
+async def test_bulk_load_fills_the_analytics_summaries(runtime: Runtime) -> None:
+    # Two runs: the second adds patients beside those already summarised.
+    await load_bulk(runtime, patients=12, chunk=5)
+    await load_bulk(runtime, patients=8, seed=8)
+    async with runtime.engine.connect() as conn:
+        for table, rows in ((PatientSummary, summary_rows()), (VisitSummary, visit_rows())):
+            kept = sorted(map(tuple, await conn.execute(select(table.__table__))))
+            assert kept == sorted(map(tuple, await conn.execute(rows)))
+        patients = await conn.scalar(select(func.count()).select_from(PatientSummary))
+        visits = await conn.scalar(select(func.count()).select_from(VisitSummary))
+    assert patients == 20
+    assert visits and visits >= 20

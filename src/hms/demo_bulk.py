@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 import hms.models  # noqa: F401 - every table in the metadata
 from hms import demo_records as records
+from hms.analytics import summaries
 from hms.auth.models import User
 from hms.db import Base, utcnow
 from hms.demo import create_staff, luhn_npi
@@ -90,6 +91,8 @@ async def load_bulk(
             progress(done)
     if writing is not None:
         await writing
+    async with runtime.engine.begin() as conn:
+        await summaries.fill(conn)
     if runtime.engine.dialect.name == "postgresql":
         # Committed: statistics gathered in a transaction that is rolled back are lost, and
         # the planner would guess at every table of the load.

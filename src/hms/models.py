@@ -1,6 +1,7 @@
 """Imports every table so that Alembic and the tests see the whole schema."""
 
 from hms.access.models import EmergencyAccessGrant
+from hms.analytics.models import PatientSummary
 from hms.api.idempotency import IdempotencyRecord
 from hms.appointments.models import Appointment, ProviderDayOff, ProviderWorkingHours
 from hms.audit.models import AuditChainHead, AuditEntry, AuditLink
@@ -34,6 +35,7 @@ __all__ = [
     "LabResult",
     "NumberSequence",
     "Patient",
+    "PatientSummary",
     "Payment",
     "Prescription",
     "PrescriptionFill",

@@ -15,23 +15,22 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hms.analytics.measures import first_visit
+from hms.analytics.models import RevenueDay, VisitSummary
 from hms.analytics.period import Period
 from hms.analytics.rates import growth, mean
 from hms.appointments.models import Appointment
-from hms.billing.models import Charge
-from hms.clinical.models import Encounter
 
 
 async def visits(session: AsyncSession, period: Period) -> dict[str, Any]:
+    # One row per visit; the patients are counted by their first visit of the period.
     total, unique = (
         await session.execute(
-            select(func.count(), func.count(Encounter.patient_id.distinct())).where(
-                Encounter.encounter_date >= period.since,
-                Encounter.encounter_date < period.until,
-                Encounter.status != "entered_in_error",
+            select(func.count(), func.count().filter(first_visit(period))).where(
+                VisitSummary.visit_at >= period.since, VisitSummary.visit_at < period.until
             )
         )
     ).one()
@@ -55,23 +54,18 @@ async def revenue(session: AsyncSession, period: Period) -> dict[str, Any]:
     previous = period.previous()
 
     def cents(column: Any, span: Period) -> Any:
-        # Summed as whole cents: exact on SQLite too, which would add decimals as floats.
-        inside = (Charge.charge_date >= span.since) & (Charge.charge_date < span.until)
-        whole = cast(func.round(column * 100), BigInteger)
-        return func.coalesce(func.sum(whole).filter(inside), 0)
+        inside = (RevenueDay.day >= span.start) & (RevenueDay.day <= span.end)
+        return func.coalesce(func.sum(column).filter(inside), 0)
 
+    # Summed from the revenue of each day, kept on write in whole cents.
     row = (
         await session.execute(
             select(
-                cents(Charge.total_amount, period),
-                cents(Charge.insurance_amount, period),
-                cents(Charge.patient_amount, period),
-                cents(Charge.total_amount, previous),
-            ).where(
-                Charge.charge_date >= previous.since,
-                Charge.charge_date < period.until,
-                Charge.status != "voided",
-            )
+                cents(RevenueDay.total_cents, period),
+                cents(RevenueDay.insurance_cents, period),
+                cents(RevenueDay.patient_cents, period),
+                cents(RevenueDay.total_cents, previous),
+            ).where(RevenueDay.day >= previous.start, RevenueDay.day <= period.end)
         )
     ).one()
     total, insurance, patient, earlier = (Decimal(int(v)) / 100 for v in row)

@@ -8,15 +8,17 @@ diagnoses of an encounter marked entered in error are not in the diagnoses table
 Free text is matched on the lower-cased list as a whole: a pattern is a substring (`hypertens`
 also finds "hypertensive heart disease"), and an exclusion drops the match (`diabetes insipidus`
 is not diabetes mellitus). A patient whose list names both is judged by the coded diagnoses.
+
+Both sources are kept per patient in the analytics summary (`hms.analytics.summaries`): whether
+the text names the condition, and the date of its first coded diagnosis.
 """
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import CTE, Select, String, and_, cast, func, not_, or_, select
+from sqlalchemy import FromClause, String, and_, cast, func, not_, or_
 from sqlalchemy.sql.elements import ColumnElement
 
 from hms.clinical.models import Diagnosis
@@ -32,24 +34,33 @@ class Condition:
     # Half-open ranges of dotted ICD-10-CM codes: ("I10", "I17") is I10 to I16.x.
     codes: tuple[tuple[str, str], ...]
 
-    def _written(self, text: ColumnElement[str]) -> ColumnElement[bool]:
+    @property
+    def key(self) -> str:
+        """The prefix of this condition's columns in the patient summary."""
+        return self.name.replace(" ", "_")
+
+    def written(self, text: ColumnElement[str]) -> ColumnElement[bool]:
+        """True when the lower-cased conditions `text` names this condition."""
         return and_(
             or_(*(text.like(f"%{p}%") for p in self.patterns)),
             *(not_(text.like(f"%{x}%")) for x in self.excluded),
         )
 
-    def _coded(self, until: datetime) -> Select[uuid.UUID]:
-        ranges = (and_(Diagnosis.code >= low, Diagnosis.code < high) for low, high in self.codes)
-        return select(Diagnosis.patient_id).where(Diagnosis.encounter_date < until, or_(*ranges))
-
-    def on_record(self, patients: CTE, *, until: datetime) -> ColumnElement[bool]:
-        """True for a row of `patients` (a `seen` set) with this condition by `until`."""
-        return or_(self._written(patients.c.conditions), patients.c.id.in_(self._coded(until)))
-
-    def not_on_record(self, patients: CTE, *, until: datetime) -> ColumnElement[bool]:
-        return and_(
-            not_(self._written(patients.c.conditions)), patients.c.id.not_in(self._coded(until))
+    def coded(self) -> ColumnElement[bool]:
+        """True for a row of the diagnoses in one of this condition's code ranges."""
+        return or_(
+            *(and_(Diagnosis.code >= low, Diagnosis.code < high) for low, high in self.codes)
         )
+
+    def on_record(self, patients: FromClause, *, until: datetime) -> ColumnElement[bool]:
+        """True for a row of `patients` (with the summary's columns) that has this condition
+        by `until`."""
+        since = patients.c[f"{self.key}_coded_since"]
+        return or_(patients.c[f"{self.key}_written"], since < until)
+
+    def not_on_record(self, patients: FromClause, *, until: datetime) -> ColumnElement[bool]:
+        since = patients.c[f"{self.key}_coded_since"]
+        return and_(not_(patients.c[f"{self.key}_written"]), or_(since.is_(None), since >= until))
 
 
 def conditions_text() -> ColumnElement[str]:
@@ -80,3 +91,6 @@ COLORECTAL_CANCER = Condition(
     # C18 colon, C19 rectosigmoid junction, C20 rectum; Z85.03/Z85.04 personal history.
     codes=(("C18", "C21"), ("Z85.03", "Z85.05")),
 )
+
+
+CONDITIONS = (HYPERTENSION, DIABETES, COLORECTAL_CANCER)

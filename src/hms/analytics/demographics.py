@@ -17,10 +17,10 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hms.analytics.models import PatientSummary
 from hms.analytics.period import Period, years_before
 from hms.analytics.rates import growth, percent
-from hms.billing.models import COVERAGE_TYPES, Coverage
-from hms.patients.models import Patient
+from hms.billing.models import COVERAGE_TYPES
 
 AGE_GROUPS = (("0-18", 0, 18), ("19-35", 19, 35), ("36-50", 36, 50), ("51-65", 51, 65))
 OLDEST = ("65+", 66)
@@ -28,37 +28,38 @@ GENDERS = (("male", "M"), ("female", "F"), ("other", "O"), ("unknown", "U"))
 
 
 def _age_between(period: Period, low: int, high: int | None) -> ColumnElement[bool]:
-    born = Patient.date_of_birth <= years_before(period.end, low)
+    born = PatientSummary.date_of_birth <= years_before(period.end, low)
     if high is None:
         return born
-    return born & (Patient.date_of_birth > years_before(period.end, high + 1))
+    return born & (PatientSummary.date_of_birth > years_before(period.end, high + 1))
 
 
 async def register(session: AsyncSession, period: Period) -> tuple[dict[str, Any], dict[str, Any]]:
-    """(registrations, demographics): one pass over the register serves both."""
+    """(registrations, demographics): one pass over the register serves both, read from the
+    patients' analytics summaries (narrow rows holding the coverage type as well)."""
     previous = period.previous()
     groups: dict[str, dict[str, ColumnElement[bool]]] = {
         "age_groups": {
             **{label: _age_between(period, low, high) for label, low, high in AGE_GROUPS},
             OLDEST[0]: _age_between(period, OLDEST[1], None),
         },
-        "gender": {label: Patient.gender == letter for label, letter in GENDERS},
+        "gender": {label: PatientSummary.gender == letter for label, letter in GENDERS},
         "insurance_types": {
-            **{kind: Coverage.coverage_type == kind for kind in COVERAGE_TYPES},
-            "unknown": Coverage.coverage_type.is_(None),
+            **{kind: PatientSummary.coverage_type == kind for kind in COVERAGE_TYPES},
+            "unknown": PatientSummary.coverage_type.is_(None),
         },
     }
     registered = {
-        "new": Patient.created_at >= period.since,
-        "earlier": (Patient.created_at >= previous.since) & (Patient.created_at < previous.until),
+        "new": PatientSummary.created_at >= period.since,
+        "earlier": (PatientSummary.created_at >= previous.since)
+        & (PatientSummary.created_at < previous.until),
     }
     tests = [*registered.values(), *(t for group in groups.values() for t in group.values())]
     row = (
         await session.execute(
             select(func.count(), *(func.count().filter(test) for test in tests))
-            .select_from(Patient)
-            .outerjoin(Coverage, Coverage.patient_id == Patient.id)
-            .where(Patient.is_active, Patient.created_at < period.until)
+            .select_from(PatientSummary)
+            .where(PatientSummary.is_active, PatientSummary.created_at < period.until)
         )
     ).one()
     population, new, earlier, *rest = (int(n) for n in row)

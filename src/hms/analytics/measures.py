@@ -12,48 +12,37 @@ meet the measure (the numerator), for a period of whole UTC days. Shared terms:
 `rate` is numerator / eligible in percent, rounded to one decimal, null when nobody is eligible;
 `status` is `met` when the rate reaches the target, `not_met` below it, null without a rate.
 Targets default to the API document's and are set with `HMS_ANALYTICS_TARGETS`.
+
+All four are counted in one scan of the period's visit summaries (`VisitSummary`): a patient
+seen in the period is its first visit there, the latest blood pressure of the period the reading
+whose next one falls after it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import CTE, ColumnElement, Select, Subquery, and_, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, FromClause, Select, Subquery, and_, func, or_, select
 from sqlalchemy.orm import InstrumentedAttribute
 
-from hms.analytics.conditions import (
-    COLORECTAL_CANCER,
-    DIABETES,
-    HYPERTENSION,
-    conditions_text,
-)
+from hms.analytics.conditions import COLORECTAL_CANCER, DIABETES, HYPERTENSION
+from hms.analytics.models import VisitSummary
 from hms.analytics.period import Period, years_before
 from hms.billing.models import Charge
-from hms.clinical.models import Encounter, VitalSignsReading
 from hms.laboratory.models import LabResult
-from hms.patients.models import Patient
 
 HBA1C_LOINC = ("4548-4", "17856-6", "4549-2")
+VISITS = VisitSummary.__table__
 
 
-def seen(period: Period) -> CTE:
-    """The patients with a visit in the period: their id, birth date and conditions text.
-
-    Worked out once per statement (materialized), so that the conditions text is read for these
-    patients only, not for the whole register."""
-    visits = select(Encounter.patient_id).where(
-        Encounter.encounter_date >= period.since,
-        Encounter.encounter_date < period.until,
-        Encounter.status != "entered_in_error",
-    )
-    return (
-        select(Patient.id, Patient.date_of_birth, conditions_text().label("conditions"))
-        .where(Patient.id.in_(visits))
-        .cte("seen")
-        .prefix_with("MATERIALIZED")
-    )
+def first_visit(period: Period) -> ColumnElement[bool]:
+    """True for a visit of the period that is its patient's first there: one row per patient
+    seen in the period."""
+    before = VISITS.c.previous_visit_at
+    return or_(before.is_(None), before < period.since)
 
 
 def aged(
@@ -71,13 +60,24 @@ def aged(
 
 
 @dataclass(frozen=True)
+class Counted:
+    """How a measure is counted over the period's visit rows: the rows that each count one
+    eligible (patient or visit), those that each count one meeting the measure, and the
+    subqueries they need (outer-joined on their condition)."""
+
+    eligible: ColumnElement[bool]
+    meeting: ColumnElement[bool]
+    joins: list[tuple[Subquery, ColumnElement[bool]]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Measure:
     name: str
     numerator: str  # the name of the numerator's field in the response
-    counts: Callable[[Period], Select[int, int]]  # one row: (eligible, numerator)
+    counted: Callable[[Period], Counted]
 
 
-def blood_pressure_control(period: Period) -> Select[int, int]:
+def blood_pressure_control(period: Period) -> Counted:
     """Controlling high blood pressure (after CMS165).
 
     Eligible: patients aged 18 to 85 with hypertension (ICD-10-CM I10-I16, or written in their
@@ -87,41 +87,21 @@ def blood_pressure_control(period: Period) -> Select[int, int]:
     140/90, that is systolic < 140 and diastolic < 90. No reading in the period is not controlled.
     Default target 90.0 %.
     """
-    v = VitalSignsReading
-    ranked = (
-        select(
-            v.patient_id,
-            v.systolic,
-            v.diastolic,
-            func.row_number()
-            .over(
-                partition_by=v.patient_id, order_by=(v.recorded_at.desc(), v.systolic, v.diastolic)
-            )
-            .label("n"),
-        )
-        .where(
-            v.recorded_at >= period.since,
-            v.recorded_at < period.until,
-            v.systolic.is_not(None),
-            v.diastolic.is_not(None),
-        )
-        .subquery()
+    v = VISITS.c
+    patient = and_(
+        aged(period, v.date_of_birth, 18, 85), HYPERTENSION.on_record(VISITS, until=period.until)
     )
-    controlled = (
-        select(ranked.c.patient_id)
-        .where(ranked.c.n == 1, ranked.c.systolic < 140, ranked.c.diastolic < 90)
-        .subquery()
+    latest = and_(
+        v.systolic.is_not(None),
+        or_(v.next_reading_at.is_(None), v.next_reading_at >= period.until),
     )
-    patients = seen(period)
-    return _patients_meeting(
-        patients,
-        controlled,
-        aged(period, patients.c.date_of_birth, 18, 85),
-        HYPERTENSION.on_record(patients, until=period.until),
+    return Counted(
+        eligible=and_(first_visit(period), patient),
+        meeting=and_(latest, v.systolic < 140, v.diastolic < 90, patient),
     )
 
 
-def diabetes_hba1c_control(period: Period) -> Select[int, int]:
+def diabetes_hba1c_control(period: Period) -> Counted:
     """Diabetes: hemoglobin A1c control below 8.0 % (after HEDIS HBD and CMS122).
 
     Eligible: patients aged 18 to 75 with diabetes mellitus (ICD-10-CM E10, E11, E13, or
@@ -150,12 +130,16 @@ def diabetes_hba1c_control(period: Period) -> Select[int, int]:
     controlled = (
         select(ranked.c.patient_id).where(ranked.c.n == 1, ranked.c.value_numeric < 8.0).subquery()
     )
-    patients = seen(period)
-    return _patients_meeting(
-        patients,
-        controlled,
-        aged(period, patients.c.date_of_birth, 18, 75),
-        DIABETES.on_record(patients, until=period.until),
+    v = VISITS.c
+    eligible = and_(
+        first_visit(period),
+        aged(period, v.date_of_birth, 18, 75),
+        DIABETES.on_record(VISITS, until=period.until),
+    )
+    return Counted(
+        eligible=eligible,
+        meeting=and_(eligible, controlled.c.patient_id.is_not(None)),
+        joins=[(controlled, controlled.c.patient_id == v.patient_id)],
     )
 
 
@@ -169,7 +153,7 @@ SCREENING_LOOKBACK: dict[int, tuple[str, ...]] = {
 }
 
 
-def cancer_screening(period: Period) -> Select[int, int]:
+def cancer_screening(period: Period) -> Counted:
     """Colorectal cancer screening (after CMS130).
 
     Eligible: patients aged 45 to 75 with a visit in the period, except those with colorectal
@@ -195,12 +179,16 @@ def cancer_screening(period: Period) -> Select[int, int]:
         .distinct()
         .subquery()
     )
-    patients = seen(period)
-    return _patients_meeting(
-        patients,
-        screened,
-        aged(period, patients.c.date_of_birth, 45, 75),
-        COLORECTAL_CANCER.not_on_record(patients, until=period.until),
+    v = VISITS.c
+    eligible = and_(
+        first_visit(period),
+        aged(period, v.date_of_birth, 45, 75),
+        COLORECTAL_CANCER.not_on_record(VISITS, until=period.until),
+    )
+    return Counted(
+        eligible=eligible,
+        meeting=and_(eligible, screened.c.patient_id.is_not(None)),
+        joins=[(screened, screened.c.patient_id == v.patient_id)],
     )
 
 
@@ -210,7 +198,7 @@ def cancer_screening(period: Period) -> Select[int, int]:
 RECONCILIATION_CODES = ("G8427", "1159F", "1160F", "1111F")
 
 
-def medication_reconciliation(period: Period) -> Select[int, int]:
+def medication_reconciliation(period: Period) -> Counted:
     """Documentation of current medications (after CMS68), counted per visit.
 
     Eligible: visits (encounters dated in the period, not entered in error) of patients aged 18
@@ -219,23 +207,17 @@ def medication_reconciliation(period: Period) -> Select[int, int]:
     code: HCPCS G8427, CPT II 1159F, 1160F or 1111F.
     Default target 95.0 %.
     """
-    reconciled = exists(
-        select(Charge.id).where(
-            Charge.encounter_id == Encounter.id,
-            Charge.charge_code.in_(RECONCILIATION_CODES),
-            Charge.status != "voided",
-        )
+    documented = (
+        select(Charge.encounter_id)
+        .where(Charge.charge_code.in_(RECONCILIATION_CODES), Charge.status != "voided")
+        .distinct()
+        .subquery()
     )
-    return (
-        select(func.count(), func.count(case((reconciled, 1))))
-        .select_from(Encounter)
-        .join(Patient, Patient.id == Encounter.patient_id)
-        .where(
-            Encounter.encounter_date >= period.since,
-            Encounter.encounter_date < period.until,
-            Encounter.status != "entered_in_error",
-            aged(period, Patient.date_of_birth, 18),
-        )
+    adult = aged(period, VISITS.c.date_of_birth, 18)
+    return Counted(
+        eligible=adult,
+        meeting=and_(adult, documented.c.encounter_id.is_not(None)),
+        joins=[(documented, documented.c.encounter_id == VISITS.c.encounter_id)],
     )
 
 
@@ -244,21 +226,26 @@ def _day_after(day: date) -> date:
     return day + timedelta(days=1)
 
 
-def _patients_meeting(
-    patients: CTE, meeting: Subquery, *eligibility: ColumnElement[bool]
-) -> Select[int, int]:
-    """(eligible, numerator): the eligible among `patients`, and those of them in `meeting`."""
-    return (
-        select(func.count(), func.count(meeting.c.patient_id))
-        .select_from(patients)
-        .outerjoin(meeting, meeting.c.patient_id == patients.c.id)
-        .where(*eligibility)
-    )
-
-
 MEASURES = (
     Measure("blood_pressure_control", "controlled", blood_pressure_control),
     Measure("diabetes_hba1c_control", "controlled", diabetes_hba1c_control),
     Measure("cancer_screening", "screened", cancer_screening),
     Measure("medication_reconciliation", "reconciled", medication_reconciliation),
 )
+
+
+def counts(period: Period) -> Select[Any]:
+    """One row: (eligible, numerator) of every measure in turn, from one scan of the period's
+    visits."""
+    columns: list[ColumnElement[Any]] = []
+    rows: FromClause = VISITS
+    for measure in MEASURES:
+        counted = measure.counted(period)
+        for subquery, on in counted.joins:
+            rows = rows.outerjoin(subquery, on)
+        columns += [func.count().filter(counted.eligible), func.count().filter(counted.meeting)]
+    return (
+        select(*columns)
+        .select_from(rows)
+        .where(VISITS.c.visit_at >= period.since, VISITS.c.visit_at < period.until)
+    )

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hms.analytics import activity
 from hms.analytics.demographics import register
-from hms.analytics.measures import MEASURES
+from hms.analytics.measures import MEASURES, counts
 from hms.analytics.period import Period
 from hms.analytics.rates import percent
 from hms.analytics.schemas import PATIENT_METRICS, ClinicalQuality, PatientAnalytics
@@ -67,8 +67,9 @@ async def clinical_quality(
     actor.require(Permission.ANALYTICS_READ)
     await _reporting(session)
     results: dict[str, Any] = {}
+    row = iter((await session.execute(counts(period))).one())
     for measure in MEASURES:
-        eligible, met = (await session.execute(measure.counts(period))).one()
+        eligible, met = next(row), next(row)
         rate = percent(int(met), int(eligible))
         target = float(targets[measure.name])
         results[measure.name] = {

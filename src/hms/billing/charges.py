@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hms.analytics import summaries
 from hms.auth.permissions import Actor, Permission
 from hms.billing import records
 from hms.billing.models import Charge
@@ -115,6 +116,7 @@ async def create_charge(session: AsyncSession, *, actor: Actor, data: ChargeCrea
     charge.charge_number = await next_number(session, "CHG")
     session.add(charge)
     await records.save(session, "The charge conflicts with an existing record")
+    await summaries.refresh_revenue(session, charge.charge_date)
     records.record(session, actor, "charge.create", charge, {"total_amount": str(total)})
     records.emit(session, "charge_created", charge)
     return charge
@@ -214,9 +216,11 @@ async def update_charge(
         changes["total_amount"], changes["insurance_amount"], changes["patient_amount"] = (
             checked_amounts(*merged.values())
         )
+    dated = charge.charge_date
     for name, value in changes.items():
         setattr(charge, name, value)
     await records.save(session, "The charge was changed by another request; retry")
+    await summaries.refresh_revenue(session, dated, charge.charge_date)
     records.record(
         session, actor, "charge.update", charge, {"fields": sorted(data.model_fields_set)}
     )
@@ -242,6 +246,7 @@ async def void_charge(
         )
     charge.status, charge.void_reason, charge.voided_at = "voided", reason, utcnow()
     await records.save(session, "The charge was changed by another request; retry")
+    await summaries.refresh_revenue(session, charge.charge_date)
     records.record(session, actor, "charge.void", charge, {"from": "pending", "to": "voided"})
     return charge
 

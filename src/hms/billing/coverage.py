@@ -8,6 +8,7 @@ import uuid
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
+from hms.analytics import summaries
 from hms.audit import service as audit
 from hms.auth.permissions import Actor, Permission
 from hms.billing.models import Coverage
@@ -78,6 +79,7 @@ async def set_coverage(
         await session.flush()
     except StaleDataError:
         raise PreconditionFailed("The coverage was changed by another request; retry") from None
+    await summaries.refresh_patient(session, patient.id)
     _audit(
         session,
         actor,

@@ -64,6 +64,14 @@ class Charge(TimestampedMixin, Base):
             "insurance_amount",
             "patient_amount",
         ),
+        Index(
+            "ix_charges_code_date",
+            "charge_code",
+            "charge_date",
+            "status",
+            "patient_id",
+            "encounter_id",
+        ),
     )
 
 

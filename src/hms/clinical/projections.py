@@ -10,6 +10,7 @@ from __future__ import annotations
 from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hms.analytics import summaries
 from hms.clinical import coding, vitals
 from hms.clinical.models import Diagnosis, Encounter, VitalSignsReading
 
@@ -17,8 +18,14 @@ from hms.clinical.models import Diagnosis, Encounter, VitalSignsReading
 async def refresh(session: AsyncSession, encounter: Encounter) -> None:
     for table in (VitalSignsReading, Diagnosis):
         await session.execute(delete(table).where(table.encounter_id == encounter.id))
-    if encounter.status == "entered_in_error":
-        return
+    if encounter.status != "entered_in_error":
+        _add_projections(session, encounter)
+    await session.flush()
+    # The patient's first coded diagnosis of a condition may have come or gone.
+    await summaries.refresh_patient(session, encounter.patient_id)
+
+
+def _add_projections(session: AsyncSession, encounter: Encounter) -> None:
     reading = vitals.reading(encounter.physical_examination.get("vital_signs"))
     if not reading.is_empty:
         session.add(
@@ -47,4 +54,3 @@ async def refresh(session: AsyncSession, encounter: Encounter) -> None:
                 encounter_date=encounter.encounter_date,
             )
         )
-    await session.flush()

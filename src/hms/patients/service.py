@@ -13,6 +13,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hms import events
 from hms.access import scoping
+from hms.analytics import summaries
 from hms.audit import service as audit
 from hms.auth.permissions import Actor, Permission
 from hms.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
@@ -78,6 +79,7 @@ async def create_patient(session: AsyncSession, *, actor: Actor, data: PatientCr
     patient.patient_number = await next_number(session, "P")
     session.add(patient)
     await session.flush()
+    await summaries.refresh_patient(session, patient.id)
     audit.record(
         session,
         actor=actor,
@@ -140,6 +142,7 @@ async def update_patient(
         if name in changes or name in DERIVED_FIELDS:
             setattr(patient, name, value)
     await _flush_versioned(session)
+    await summaries.refresh_patient(session, patient.id)
     audit.record(
         session,
         actor=actor,
@@ -163,6 +166,7 @@ async def deactivate_patient(
     if patient.is_active:
         patient.is_active = False
         await _flush_versioned(session)
+        await summaries.refresh_patient(session, patient.id)
         _emit(session, "patient_deactivated", patient)
     audit.record(
         session,
