@@ -10,7 +10,7 @@ from hms.clinical.models import Diagnosis, Encounter, EncounterVersion, VitalSig
 from hms.db import Base
 from hms.laboratory.models import LabOrder, LabResult
 from hms.numbering import NumberSequence
-from hms.patients.models import Patient
+from hms.patients.models import NameVocabulary, Patient, PatientNameWord
 from hms.pharmacy.models import Prescription, PrescriptionFill
 from hms.providers.models import Provider
 
@@ -32,8 +32,10 @@ __all__ = [
     "IdempotencyRecord",
     "LabOrder",
     "LabResult",
+    "NameVocabulary",
     "NumberSequence",
     "Patient",
+    "PatientNameWord",
     "Payment",
     "Prescription",
     "PrescriptionFill",

@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Index, Integer, String, false
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hms.db import Base, JSONType, TimestampedMixin
@@ -43,3 +44,29 @@ class Patient(TimestampedMixin, Base):
         Index("ix_patients_last_first", "last_name", "first_name"),
         Index("ix_patients_created_at", "created_at"),
     )
+
+
+# Byte order ("C" collation) on PostgreSQL, as SQLite's default: a word prefix is an index range.
+WordType = String(210, collation="C").with_variant(String(210), "sqlite")
+
+
+class PatientNameWord(Base):
+    """Each distinct word of a patient's normalised name: search intersects their prefix ranges."""
+
+    __tablename__ = "patient_name_words"
+
+    word: Mapped[str] = mapped_column(WordType, primary_key=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_patient_name_words_patient_word", "patient_id", "word"),)
+
+
+class NameVocabulary(Base):
+    """Every name word ever indexed, with its letters sorted: typo matching runs over these few
+    thousand words instead of a million names. Words are never removed (an unused one matches
+    no patient)."""
+
+    __tablename__ = "name_vocabulary"
+
+    word: Mapped[str] = mapped_column(WordType, primary_key=True)
+    letter_key: Mapped[str] = mapped_column(WordType, index=True)
