@@ -27,6 +27,7 @@ from hms.auth.models import User
 from hms.db import Base, utcnow
 from hms.demo import create_staff, luhn_npi
 from hms.numbering import reserve_numbers
+from hms.patients import name_index
 from hms.providers.models import Provider
 from hms.runtime import Runtime
 
@@ -36,6 +37,7 @@ SPECIALTIES = ("Family Medicine", "Internal Medicine", "Cardiology", "Endocrinol
 # Parents before children, so that foreign keys hold after every table.
 TABLES = (
     "patients",
+    "patient_name_words",
     "patient_coverage",
     "encounters",
     "encounter_versions",
@@ -90,9 +92,15 @@ async def load_bulk(
             progress(done)
     if writing is not None:
         await writing
+    async with runtime.engine.begin() as conn:
+        await name_index.add_vocabulary(conn, plan.words)
     if runtime.engine.dialect.name == "postgresql":
         async with runtime.engine.connect() as conn:
             await conn.execute(text("ANALYZE"))
+        # Search reads the name words by index alone once their pages are marked all-visible.
+        async with runtime.engine.connect() as conn:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            await conn.execute(text("VACUUM patient_name_words"))
     return f"bulk demo loaded: {', '.join(f'{n} {t}' for t, n in totals.items())}"
 
 
@@ -118,6 +126,7 @@ class Plan:
         self.today = self.now.date()
         self.booked = 0
         self.first_day = self.today - timedelta(days=7)
+        self.words: set[str] = set()
 
     def chunk(self, size: int) -> records.History:
         history = records.History()
@@ -130,6 +139,9 @@ class Plan:
         patient = records.patient_row(rng, self.names, today=self.today, now=now)
         coverage = records.coverage_row(rng, patient)
         history.add("patients", patient)
+        for row in name_index.name_word_rows(patient["id"], patient["search_name"]):
+            history.add("patient_name_words", row)
+            self.words.add(row["word"])
         history.add("patient_coverage", coverage)
         provider = self.providers[rng.randrange(len(self.providers))]
         conditions = patient["medical_conditions"]

@@ -24,8 +24,8 @@ from sqlalchemy import (
     literal,
     or_,
     select,
-    text,
     union,
+    union_all,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -37,6 +37,13 @@ from hms.patients.name_index import letter_key
 SIMILARITY_THRESHOLD = 0.3
 MIN_FUZZY_LENGTH = 3
 MAX_QUERY_WORDS = 5
+# For this transaction: the trigram threshold, and the vocabulary read through its trigram index
+# (a scan computing the similarity of every word costs ten times more, and the planner, seeing a
+# small table, would choose it).
+TOLERANT_SETTINGS = select(
+    func.set_config("pg_trgm.word_similarity_threshold", str(SIMILARITY_THRESHOLD), True),
+    func.set_config("enable_seqscan", "off", True),
+)
 # Above every character a name word holds: `word <= w < word + LAST_CHARACTER` is a prefix range.
 LAST_CHARACTER = chr(0x10FFFF)
 
@@ -97,20 +104,22 @@ def _starts(column: Any, word: str) -> ColumnElement[bool]:
     return and_(column >= word, column < word + LAST_CHARACTER)
 
 
-def _resembles(dialect: str) -> Callable[[Any, str], ColumnElement[bool]]:
-    """A name word matching `word` by substring, swapped letters or trigram similarity, looked
-    up in the vocabulary of name words (a few thousand) rather than in the names."""
-
-    def matches(column: Any, word: str) -> ColumnElement[bool]:
+async def _resembling(
+    session: AsyncSession, dialect: str, words: list[str]
+) -> Callable[[Any, str], ColumnElement[bool]]:
+    """Matching by substring, swapped letters or trigram similarity, resolved first against the
+    vocabulary of name words (a few thousand, however many patients): the name-word query then
+    names its words, and the planner knows from their statistics how many patients each has."""
+    lookups = []
+    for position, word in enumerate(words):
         if len(word) < MIN_FUZZY_LENGTH:
-            # One or two letters carry no trigram: only the start of a name word counts.
-            return _starts(column, word)
+            continue
         if dialect == "postgresql":
             similar: ColumnElement[bool] = literal(word).op("<%")(NameVocabulary.word)
         else:
             similar = func.hms_word_similarity(word, NameVocabulary.word) >= SIMILARITY_THRESHOLD
-        return column.in_(
-            select(NameVocabulary.word).where(
+        lookups.append(
+            select(literal(position), NameVocabulary.word).where(
                 or_(
                     NameVocabulary.word.contains(word, autoescape=True),
                     NameVocabulary.letter_key == letter_key(word),
@@ -118,6 +127,19 @@ def _resembles(dialect: str) -> Callable[[Any, str], ColumnElement[bool]]:
                 )
             )
         )
+    found: dict[int, list[str]] = {}
+    if lookups:
+        if dialect == "postgresql":
+            await session.execute(TOLERANT_SETTINGS)
+        for position, name_word in await session.execute(union_all(*lookups)):
+            found.setdefault(position, []).append(name_word)
+    index = {word: position for position, word in enumerate(words)}
+
+    def matches(column: Any, word: str) -> ColumnElement[bool]:
+        if len(word) < MIN_FUZZY_LENGTH:
+            # One or two letters carry no trigram: only the start of a name word counts.
+            return _starts(column, word)
+        return column.in_(found.get(index[word], []))
 
     return matches
 
@@ -198,11 +220,8 @@ async def search(
     patients, total = await _page(session, scope, precise, [first_exact], limit, offset)
     if total >= offset + limit:
         return patients, total
-    if dialect == "postgresql":
-        await session.execute(
-            text(f"SET LOCAL pg_trgm.word_similarity_threshold = {SIMILARITY_THRESHOLD}")
-        )
-    tolerant = [exact_ids, _patients_having(words, _resembles(dialect))]
+    resembling = await _resembling(session, dialect, words)
+    tolerant = [exact_ids, _patients_having(words, resembling)]
     score = case((is_exact, 100.0), else_=_name_score(dialect, words))
     return await _page(session, scope, tolerant, [score.desc()], limit, offset)
 
