@@ -18,6 +18,7 @@ from sqlalchemy import (
     ColumnElement,
     Select,
     and_,
+    any_,
     case,
     exists,
     func,
@@ -235,7 +236,14 @@ async def _page(
     offset: int,
 ) -> tuple[list[Patient], int]:
     ids = union(*candidates) if len(candidates) > 1 else candidates[0]
-    where = and_(scope, Patient.id.in_(ids))
+    if dialect_name(session) == "postgresql":
+        # The candidates gathered once into an array: the patients are then read in one index
+        # scan, and the scope's subqueries run once per query rather than once per candidate
+        # (the planner would otherwise rather read the whole register).
+        member = Patient.id == any_(func.array(ids.scalar_subquery()))
+    else:
+        member = Patient.id.in_(ids)
+    where = and_(scope, member)
     rows = (
         await session.execute(
             select(Patient, func.count().over())
