@@ -248,6 +248,7 @@ class Floor:
                     SIMILAR_WORDS, words[0], keys[0], words[1], keys[1]
                 ):
                     similar[position].append(word)
+                await conn.execute("RESET enable_seqscan")
                 rows = await conn.fetch(
                     SEARCH_TOLERANT,
                     raw.upper(),

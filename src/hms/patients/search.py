@@ -1,10 +1,13 @@
 """Patient search: names matched case-, accent- and typo-tolerantly, best matches first.
 
-Names are kept normalised (`search_name`: lower case, accents removed). Each word of the query
-must match a name word, by substring or by trigram word-similarity (pg_trgm's `<%` on
-PostgreSQL with a GIN index; the same measure as an SQL function on SQLite). A query that is a
-patient number, an e-mail address or a phone number (with or without its country code) also
-matches those exactly, ranked first.
+Names are kept normalised (`search_name`: lower case, accents removed) and split into an index
+of name words (`hms.patients.name_index`). Each word of the query must match a name word: first
+by its start (prefix ranges of the index, intersected); only when those matches do not fill the
+page, also by substring, swapped letters or trigram word-similarity (pg_trgm's `<%` on
+PostgreSQL; the same measure as an SQL function on SQLite), looked up in the vocabulary of name
+words. A query that is a patient number, an e-mail address or a phone number (with or without
+its country code) also matches those exactly, ranked first. docs/decisions.md ("Patients")
+says what `total` counts and what was measured.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    text,
     union,
     union_all,
 )
@@ -134,6 +138,8 @@ async def _resembling(
             await session.execute(TOLERANT_SETTINGS)
         for position, name_word in await session.execute(union_all(*lookups)):
             found.setdefault(position, []).append(name_word)
+        if dialect == "postgresql":
+            await session.execute(text("RESET enable_seqscan"))
     index = {word: position for position, word in enumerate(words)}
 
     def matches(column: Any, word: str) -> ColumnElement[bool]:
