@@ -23,7 +23,8 @@ import asyncpg
 import orjson
 
 from hms.clinical.vitals import blood_pressure, celsius
-from hms.patients.search import letter_key, normalize, reversed_digits, search_keys
+from hms.patients.name_index import letter_key, name_words
+from hms.patients.search import LAST_CHARACTER, normalize, reversed_digits, search_keys
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -47,24 +48,53 @@ INSERT_PATIENT = (
     "$4, $5, $6, $7, $8, $9, $10, $11, $12, $13, true, 1, $14, $15, $16, $17, $18, $19, $19) "
     f"RETURNING {PATIENT_COLUMNS}"
 )
-_WORD = (
-    "(search_name LIKE '%' || ${w} || '%' OR ${w} <% search_name "
-    "OR search_keys LIKE '%' || ${k} || '%')"
+INSERT_NAME_WORDS = (
+    "INSERT INTO patient_name_words (word, patient_id) SELECT unnest($1::text[]), $2"
 )
+INSERT_VOCABULARY = (
+    "INSERT INTO name_vocabulary (word, letter_key) SELECT * FROM unnest($1::text[], $2::text[]) "
+    "ON CONFLICT DO NOTHING"
+)
+_STARTS = "{t}.word >= ${w} AND {t}.word < ${w} || $4"
+_RESEMBLES = "{t}.word = ANY(${w}::text[])"
+_VOCABULARY = (
+    "SELECT {p}, word FROM name_vocabulary WHERE word LIKE '%' || ${w} || '%' "
+    "OR letter_key = ${k} OR ${w} <% word"
+)
+SIMILAR_WORDS = f"{_VOCABULARY.format(p=0, w=1, k=2)} UNION ALL {_VOCABULARY.format(p=1, w=3, k=4)}"
+
+
+def _candidates(matches: str, first: dict[str, int], second: dict[str, int]) -> str:
+    """HMS's two-word query: the identifier, or both words matched by a name word."""
+    return (
+        "SELECT id FROM patients WHERE patient_number = $1 UNION SELECT a.patient_id "
+        f"FROM patient_name_words a WHERE {matches.format(t='a', **first)} AND EXISTS (SELECT 1 "
+        "FROM patient_name_words b WHERE b.patient_id = a.patient_id AND "
+        f"{matches.format(t='b', **second)})"
+    )
+
+
 _SCORE = (
     "CASE WHEN (search_name LIKE ${w} || '%' OR search_name LIKE '% ' || ${w} || '%') THEN 1.0 "
-    "WHEN search_keys LIKE '%' || ${k} || '%' THEN 0.85 "
+    "WHEN search_keys LIKE '% ' || ${k} || ' %' THEN 0.85 "
     "WHEN search_name LIKE '%' || ${w} || '%' THEN 0.8 "
     "ELSE word_similarity(${w}, search_name) * 0.7 END"
 )
-_MATCH = (
-    "is_active IS true AND (patient_number = $1 OR "
-    f"({_WORD.format(w=2, k=3)} AND {_WORD.format(w=4, k=5)}))"
+# Names starting with both words first; only when they do not fill the page, typo matches.
+SEARCH_PRECISE = (
+    f"SELECT {PATIENT_COLUMNS}, count(*) OVER () AS total FROM patients WHERE is_active IS true "
+    f"AND id IN ({_candidates(_STARTS, {'w': 2}, {'w': 3})}) ORDER BY CASE WHEN patient_number "
+    "= $1 THEN 0 ELSE 1 END, last_name, first_name, id LIMIT $5 OFFSET 0"
 )
-SEARCH_COUNT = f"SELECT count(*) FROM patients WHERE {_MATCH}"
-SEARCH_ROWS = (
-    f"SELECT {PATIENT_COLUMNS} FROM patients WHERE {_MATCH} ORDER BY CASE WHEN patient_number = $1 "
-    f"THEN 100.0 ELSE {_SCORE.format(w=2, k=3)} + {_SCORE.format(w=4, k=5)} END DESC, "
+TOLERANT_SETTINGS = (
+    "SELECT set_config('pg_trgm.word_similarity_threshold', '0.3', true), "
+    "set_config('enable_seqscan', 'off', true)"
+)
+SEARCH_TOLERANT = (
+    f"SELECT {PATIENT_COLUMNS}, count(*) OVER () AS total FROM patients WHERE is_active IS true "
+    f"AND id IN ({_candidates(_RESEMBLES, {'w': 7}, {'w': 8})}) "
+    "ORDER BY CASE WHEN patient_number = $1 THEN 100.0 "
+    f"ELSE {_SCORE.format(w=2, k=3)} + {_SCORE.format(w=4, k=5)} END DESC, "
     "last_name, first_name, id LIMIT $6 OFFSET 0"
 )
 UPDATE_PATIENT = (
@@ -115,6 +145,12 @@ GQL_PRESCRIPTIONS = (
     "SELECT id, medication, dosage, status, date_written FROM prescriptions "
     "WHERE patient_id = $1 ORDER BY date_written DESC LIMIT 10"
 )
+
+
+def _without_total(row: asyncpg.Record) -> dict[str, Any]:
+    out = dict(row)
+    del out["total"]
+    return out
 
 
 def _default(value: Any) -> Any:
@@ -199,14 +235,33 @@ class Floor:
     async def search(self, conn: asyncpg.Connection, query: dict[str, str]) -> Any:
         raw = query["query"].strip()
         words = [*normalize(raw).split(), "", ""][:2]
-        args = [raw.upper()]
-        for word in words:
-            args += [word, f" {letter_key(word)} "]
+        limit = int(query.get("limit", 10))
+        keys = [letter_key(word) for word in words]
         async with conn.transaction():
-            await conn.execute("SET LOCAL pg_trgm.word_similarity_threshold = 0.3")
-            total = await conn.fetchval(SEARCH_COUNT, *args)
-            rows = await conn.fetch(SEARCH_ROWS, *args, int(query.get("limit", 10)))
-        return {"patients": [dict(r) for r in rows], "total": total}
+            rows = await conn.fetch(
+                SEARCH_PRECISE, raw.upper(), words[0], words[1], LAST_CHARACTER, limit
+            )
+            if len(rows) < limit:
+                await conn.execute(TOLERANT_SETTINGS)
+                similar: list[list[str]] = [[], []]
+                for position, word in await conn.fetch(
+                    SIMILAR_WORDS, words[0], keys[0], words[1], keys[1]
+                ):
+                    similar[position].append(word)
+                await conn.execute("RESET enable_seqscan")
+                rows = await conn.fetch(
+                    SEARCH_TOLERANT,
+                    raw.upper(),
+                    words[0],
+                    keys[0],
+                    words[1],
+                    keys[1],
+                    limit,
+                    similar[0],
+                    similar[1],
+                )
+        total = rows[0]["total"] if rows else 0
+        return {"patients": [_without_total(r) for r in rows], "total": total}
 
     async def create_patient(self, conn: asyncpg.Connection, data: dict[str, Any]) -> Any:
         now = datetime.now(UTC)
@@ -235,6 +290,9 @@ class Floor:
                 uuid.uuid4(),
                 now,
             )
+            words = name_words(name)
+            await conn.execute(INSERT_VOCABULARY, words, [letter_key(w) for w in words])
+            await conn.execute(INSERT_NAME_WORDS, words, row["id"])
         return dict(row)
 
     async def update_patient(self, conn: asyncpg.Connection, ref: str, data: dict[str, Any]) -> Any:

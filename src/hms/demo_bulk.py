@@ -28,6 +28,7 @@ from hms.auth.models import User
 from hms.db import Base, utcnow
 from hms.demo import create_staff, luhn_npi
 from hms.numbering import reserve_numbers
+from hms.patients import name_index
 from hms.providers.models import Provider
 from hms.runtime import Runtime
 
@@ -37,6 +38,7 @@ SPECIALTIES = ("Family Medicine", "Internal Medicine", "Cardiology", "Endocrinol
 # Parents before children, so that foreign keys hold after every table.
 TABLES = (
     "patients",
+    "patient_name_words",
     "patient_coverage",
     "encounters",
     "encounter_versions",
@@ -93,6 +95,7 @@ async def load_bulk(
         await writing
     async with runtime.engine.begin() as conn:
         await summaries.fill(conn)
+        await name_index.add_vocabulary(conn, plan.words)
     if runtime.engine.dialect.name == "postgresql":
         # Statistics for the planner, and the visibility map that lets index-only scans (the
         # analytics' period scans) skip the table: outside a transaction, as VACUUM must be.
@@ -124,6 +127,7 @@ class Plan:
         self.today = self.now.date()
         self.booked = 0
         self.first_day = self.today - timedelta(days=7)
+        self.words: set[str] = set()
 
     def chunk(self, size: int) -> records.History:
         history = records.History()
@@ -136,6 +140,9 @@ class Plan:
         patient = records.patient_row(rng, self.names, today=self.today, now=now)
         coverage = records.coverage_row(rng, patient)
         history.add("patients", patient)
+        for row in name_index.name_word_rows(patient["id"], patient["search_name"]):
+            history.add("patient_name_words", row)
+            self.words.add(row["word"])
         history.add("patient_coverage", coverage)
         provider = self.providers[rng.randrange(len(self.providers))]
         conditions = patient["medical_conditions"]

@@ -11,7 +11,7 @@ from hms.clinical.models import Diagnosis, Encounter, EncounterVersion, VitalSig
 from hms.db import Base
 from hms.laboratory.models import LabOrder, LabResult
 from hms.numbering import NumberSequence
-from hms.patients.models import Patient
+from hms.patients.models import NameVocabulary, Patient, PatientNameWord
 from hms.pharmacy.models import Prescription, PrescriptionFill
 from hms.providers.models import Provider
 
@@ -33,8 +33,10 @@ __all__ = [
     "IdempotencyRecord",
     "LabOrder",
     "LabResult",
+    "NameVocabulary",
     "NumberSequence",
     "Patient",
+    "PatientNameWord",
     "PatientSummary",
     "Payment",
     "Prescription",

@@ -140,3 +140,52 @@ async def test_an_empty_or_oversized_query_is_a_422(
         assert validation_error(await client.get(SEARCH, params=params, headers=headers))
     odd = await client.get(SEARCH, params={"query": "%' OR 1=1 --"}, headers=headers)
     assert odd.status_code == 200 and odd.json()["patients"] == []
+
+
+async def _page(
+    client: httpx.AsyncClient, headers: dict[str, str], query: str, limit: int, offset: int = 0
+) -> tuple[list[str], int]:
+    response = await client.get(
+        SEARCH, params={"query": query, "limit": limit, "offset": offset}, headers=headers
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    return [p["last_name"] + " " + p["first_name"] for p in body["patients"]], body["total"]
+
+
+async def test_names_starting_with_every_word_come_before_typo_matches(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    headers = await staff(client, runtime, Role.RECEPTIONIST)
+    for first, last in (("Maria", "Lind"), ("Mara", "Lindqvist"), ("Mara", "Lind")):
+        await make_patient(client, headers, first_name=first, last_name=last)
+
+    # Two names start with both words: they fill a page of two, and make the total.
+    assert await _page(client, headers, "mara lind", 2) == (["Lind Mara", "Lindqvist Mara"], 2)
+    # A longer page takes the typo match too, after them, and counts it.
+    assert await _page(client, headers, "mara lind", 3) == (
+        ["Lind Mara", "Lindqvist Mara", "Lind Maria"],
+        3,
+    )
+    assert await _page(client, headers, "mara lind", 2, offset=2) == (["Lind Maria"], 3)
+    # No name starts with "mraa": the swapped letters find both Maras, not Maria.
+    assert await _page(client, headers, "Lind Mraa", 10) == (["Lind Mara", "Lindqvist Mara"], 2)
+
+
+async def test_a_renamed_patient_is_found_by_the_new_name_only(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    headers = await staff(client, runtime, Role.ADMIN)
+    patient = await make_patient(client, headers, first_name="Olga", last_name="Petrova")
+    renamed = await client.put(
+        f"{PATIENTS}/{patient['id']}", json={"last_name": "Ivanova"}, headers=headers
+    )
+    assert renamed.status_code == 200, renamed.text
+    assert await _ids(client, headers, "Olga Ivanova") == [patient["id"]]
+    assert await _ids(client, headers, "Ivan") == [patient["id"]]
+    assert await _ids(client, headers, "Petrova") == []
+    moved = await client.put(
+        f"{PATIENTS}/{patient['id']}", json={"contact_number": "+15550100999"}, headers=headers
+    )
+    assert moved.status_code == 200, moved.text
+    assert await _ids(client, headers, "olga ivanova") == [patient["id"]]

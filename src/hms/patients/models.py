@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Date, Index, Integer, String, false, text
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hms.db import Base, JSONType, TimestampedMixin
@@ -51,3 +52,29 @@ class Patient(TimestampedMixin, Base):
             sqlite_where=text("restricted"),
         ),
     )
+
+
+# Byte order ("C" collation) on PostgreSQL, as SQLite's default: a word prefix is an index range.
+WordType = String(210, collation="C").with_variant(String(210), "sqlite")
+
+
+class PatientNameWord(Base):
+    """Each distinct word of a patient's normalised name: search intersects their prefix ranges."""
+
+    __tablename__ = "patient_name_words"
+
+    word: Mapped[str] = mapped_column(WordType, primary_key=True)
+    patient_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+
+    __table_args__ = (Index("ix_patient_name_words_patient_word", "patient_id", "word"),)
+
+
+class NameVocabulary(Base):
+    """Every name word ever indexed, with its letters sorted: typo matching runs over these few
+    thousand words instead of a million names. Words are never removed (an unused one matches
+    no patient)."""
+
+    __tablename__ = "name_vocabulary"
+
+    word: Mapped[str] = mapped_column(WordType, primary_key=True)
+    letter_key: Mapped[str] = mapped_column(WordType, index=True)

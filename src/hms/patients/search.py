@@ -1,27 +1,56 @@
 """Patient search: names matched case-, accent- and typo-tolerantly, best matches first.
 
-Names are kept normalised (`search_name`: lower case, accents removed). Each word of the query
-must match a name word, by substring or by trigram word-similarity (pg_trgm's `<%` on
-PostgreSQL with a GIN index; the same measure as an SQL function on SQLite). A query that is a
-patient number, an e-mail address or a phone number (with or without its country code) also
-matches those exactly, ranked first.
+Names are kept normalised (`search_name`: lower case, accents removed) and split into an index
+of name words (`hms.patients.name_index`). Each word of the query must match a name word: first
+by its start (prefix ranges of the index, intersected); only when those matches do not fill the
+page, also by substring, swapped letters or trigram word-similarity (pg_trgm's `<%` on
+PostgreSQL; the same measure as an SQL function on SQLite), looked up in the vocabulary of name
+words. A query that is a patient number, an e-mail address or a phone number (with or without
+its country code) also matches those exactly, ranked first. docs/decisions.md ("Patients")
+says what `total` counts and what was measured.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, or_, select, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    any_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    text,
+    union,
+    union_all,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from hms.db import dialect_name, on_sqlite_connect
-from hms.patients.models import Patient
+from hms.patients.models import NameVocabulary, Patient, PatientNameWord
+from hms.patients.name_index import letter_key
 
 SIMILARITY_THRESHOLD = 0.3
 MIN_FUZZY_LENGTH = 3
 MAX_QUERY_WORDS = 5
+# For this transaction: the trigram threshold, and the vocabulary read through its trigram index
+# (a scan computing the similarity of every word costs ten times more, and the planner, seeing a
+# small table, would choose it).
+TOLERANT_SETTINGS = select(
+    func.set_config("pg_trgm.word_similarity_threshold", str(SIMILARITY_THRESHOLD), True),
+    func.set_config("enable_seqscan", "off", True),
+)
+# Above every character a name word holds: `word <= w < word + LAST_CHARACTER` is a prefix range.
+LAST_CHARACTER = chr(0x10FFFF)
 
 
 def normalize(value: str) -> str:
@@ -33,10 +62,6 @@ def normalize(value: str) -> str:
 
 def search_name(first_name: str, last_name: str) -> str:
     return normalize(f"{first_name} {last_name}")
-
-
-def letter_key(word: str) -> str:
-    return "".join(sorted(word))
 
 
 def search_keys(name: str) -> str:
@@ -79,73 +104,166 @@ def _sqlite_word_similarity(word: str | None, name: str | None) -> float:
     return word_similarity(word or "", name or "")
 
 
-def _word_conditions(dialect: str, words: list[str]) -> tuple[list[ColumnElement[bool]], Any]:
-    conditions: list[ColumnElement[bool]] = []
-    scores: list[Any] = []
+def _starts(column: Any, word: str) -> ColumnElement[bool]:
+    """A name word starting with `word`: a range on the byte-ordered word index."""
+    return and_(column >= word, column < word + LAST_CHARACTER)
+
+
+async def _resembling(
+    session: AsyncSession, dialect: str, words: list[str]
+) -> Callable[[Any, str], ColumnElement[bool]]:
+    """Matching by substring, swapped letters or trigram similarity, resolved first against the
+    vocabulary of name words (a few thousand, however many patients): the name-word query then
+    names its words, and the planner knows from their statistics how many patients each has."""
+    lookups = []
+    for position, word in enumerate(words):
+        if len(word) < MIN_FUZZY_LENGTH:
+            continue
+        if dialect == "postgresql":
+            similar: ColumnElement[bool] = literal(word).op("<%")(NameVocabulary.word)
+        else:
+            similar = func.hms_word_similarity(word, NameVocabulary.word) >= SIMILARITY_THRESHOLD
+        lookups.append(
+            select(literal(position), NameVocabulary.word).where(
+                or_(
+                    NameVocabulary.word.contains(word, autoescape=True),
+                    NameVocabulary.letter_key == letter_key(word),
+                    similar,
+                )
+            )
+        )
+    found: dict[int, list[str]] = {}
+    if lookups:
+        if dialect == "postgresql":
+            await session.execute(TOLERANT_SETTINGS)
+        for position, name_word in await session.execute(union_all(*lookups)):
+            found.setdefault(position, []).append(name_word)
+        if dialect == "postgresql":
+            await session.execute(text("RESET enable_seqscan"))
+    index = {word: position for position, word in enumerate(words)}
+
+    def matches(column: Any, word: str) -> ColumnElement[bool]:
+        if len(word) < MIN_FUZZY_LENGTH:
+            # One or two letters carry no trigram: only the start of a name word counts.
+            return _starts(column, word)
+        return column.in_(found.get(index[word], []))
+
+    return matches
+
+
+def _patients_having(
+    words: list[str], matches: Callable[[Any, str], ColumnElement[bool]]
+) -> Select[Any]:
+    """Ids of the patients with, for every query word, a name word that matches it."""
+    first, *rest = sorted(words, key=len, reverse=True)  # the longest is likely the rarest
+    driving = aliased(PatientNameWord)
+    stmt = select(driving.patient_id).where(matches(driving.word, first))
+    for word in rest:
+        other = aliased(PatientNameWord)
+        stmt = stmt.where(
+            exists().where(other.patient_id == driving.patient_id, matches(other.word, word))
+        )
+    return stmt
+
+
+def _name_score(dialect: str, words: list[str]) -> Any:
+    """How well the name matches: 1 per word matched by the start of a name word, less for
+    swapped letters, a substring or mere similarity."""
+    total: Any = literal(0.0)
     for word in words:
         starts = or_(
             Patient.search_name.startswith(word, autoescape=True),
             Patient.search_name.contains(f" {word}", autoescape=True),
         )
         if len(word) < MIN_FUZZY_LENGTH:
-            # One or two letters carry no trigram: only the start of a name word counts.
-            conditions.append(starts)
-            scores.append(case((starts, 1.0), else_=0.0))
+            total = total + case((starts, 1.0), else_=0.0)
             continue
         contains = Patient.search_name.contains(word, autoescape=True)
         if dialect == "postgresql":
-            similar: ColumnElement[bool] = literal(word).op("<%")(Patient.search_name)
             similarity = func.word_similarity(word, Patient.search_name)
         else:
             similarity = func.hms_word_similarity(word, Patient.search_name)
-            similar = similarity >= SIMILARITY_THRESHOLD
         swapped = Patient.search_keys.contains(f" {letter_key(word)} ", autoescape=True)
-        conditions.append(or_(contains, similar, swapped))
-        scores.append(case((starts, 1.0), (swapped, 0.85), (contains, 0.8), else_=similarity * 0.7))
-    total: Any = scores[0]
-    for score in scores[1:]:
-        total = total + score
-    return conditions, total
+        total = total + case(
+            (starts, 1.0), (swapped, 0.85), (contains, 0.8), else_=similarity * 0.7
+        )
+    return total
 
 
-async def search(
-    session: AsyncSession, query: str, *, scope: ColumnElement[bool], limit: int, offset: int
-) -> tuple[list[Patient], int]:
-    dialect = dialect_name(session)
-    words = normalize(query).split()[:MAX_QUERY_WORDS]
-    raw = query.strip()
-    exact: list[ColumnElement[bool]] = [Patient.patient_number == raw.upper()]
+def _exact(raw: str, patient: Any) -> ColumnElement[bool]:
+    """The query as a patient number, e-mail address or phone number."""
+    exact: list[ColumnElement[bool]] = [patient.patient_number == raw.upper()]
     if "@" in raw:
-        exact.append(Patient.email_normalized == raw.lower())
+        exact.append(patient.email_normalized == raw.lower())
     phone = reversed_digits(raw)
     if phone and len(phone) >= 7 and not any(c.isalpha() for c in raw):
         # The number as typed is the end of the stored one (with or without country code): a
         # prefix range over the reversed digits. Letters sort after digits in every collation.
         exact.append(
             and_(
-                Patient.phone_digits_reversed >= phone, Patient.phone_digits_reversed < phone + "a"
+                patient.phone_digits_reversed >= phone, patient.phone_digits_reversed < phone + "a"
             )
         )
-    is_exact = or_(*exact)
-    if words:
-        if dialect == "postgresql":
-            await session.execute(
-                text(f"SET LOCAL pg_trgm.word_similarity_threshold = {SIMILARITY_THRESHOLD}")
-            )
-        conditions, name_score = _word_conditions(dialect, words)
-        match = or_(is_exact, and_(*conditions))
-        score = case((is_exact, 100.0), else_=name_score)
+    return or_(*exact)
+
+
+async def search(
+    session: AsyncSession, query: str, *, scope: ColumnElement[bool], limit: int, offset: int
+) -> tuple[list[Patient], int]:
+    """Exact identifiers first, then the patients whose name words start with every query word
+    (by last and first name); only when those do not fill the page, every patient matching
+    each word in some way, ranked by how well. `total` counts the matches of the stage that
+    filled the page."""
+    dialect = dialect_name(session)
+    words = normalize(query).split()[:MAX_QUERY_WORDS]
+    raw = query.strip()
+    identified = aliased(Patient)
+    exact_ids = select(identified.id).where(_exact(raw, identified))
+    is_exact = _exact(raw, Patient)
+    if not words:
+        return await _page(session, scope, [exact_ids], [Patient.last_name], limit, offset)
+    precise = [exact_ids, _patients_having(words, _starts)]
+    first_exact = case((is_exact, 0), else_=1)
+    patients, total = await _page(session, scope, precise, [first_exact], limit, offset)
+    if total >= offset + limit:
+        return patients, total
+    resembling = await _resembling(session, dialect, words)
+    tolerant = [exact_ids, _patients_having(words, resembling)]
+    score = case((is_exact, 100.0), else_=_name_score(dialect, words))
+    return await _page(session, scope, tolerant, [score.desc()], limit, offset)
+
+
+async def _page(
+    session: AsyncSession,
+    scope: ColumnElement[bool],
+    candidates: list[Select[Any]],
+    ranking: list[Any],
+    limit: int,
+    offset: int,
+) -> tuple[list[Patient], int]:
+    ids = union(*candidates) if len(candidates) > 1 else candidates[0]
+    if dialect_name(session) == "postgresql":
+        # The candidates gathered once into an array: the patients are then read in one index
+        # scan, and the scope's subqueries run once per query rather than once per candidate
+        # (the planner would otherwise rather read the whole register).
+        member = Patient.id == any_(func.array(ids.scalar_subquery()))
     else:
-        match, score = is_exact, case((is_exact, 100.0), else_=0.0)
-    where = and_(scope, match)
+        member = Patient.id.in_(ids)
+    where = and_(scope, member)
+    rows = (
+        await session.execute(
+            select(Patient, func.count().over())
+            .where(where)
+            .order_by(*ranking, Patient.last_name, Patient.first_name, Patient.id)
+            .limit(limit)
+            .offset(offset)
+        )
+    ).all()
+    if rows:
+        return [row[0] for row in rows], rows[0][1]
+    if offset == 0:
+        return [], 0
     total = (
         await session.execute(select(func.count()).select_from(Patient).where(where))
     ).scalar_one()
-    rows = await session.execute(
-        select(Patient)
-        .where(where)
-        .order_by(score.desc(), Patient.last_name, Patient.first_name, Patient.id)
-        .limit(limit)
-        .offset(offset)
-    )
-    return list(rows.scalars()), total
+    return [], total

@@ -18,6 +18,7 @@ from hms.audit import service as audit
 from hms.auth.permissions import Actor, Permission
 from hms.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
 from hms.numbering import next_number
+from hms.patients import name_index
 from hms.patients import search as patient_search
 from hms.patients.models import Patient
 from hms.patients.schemas import (
@@ -80,6 +81,7 @@ async def create_patient(session: AsyncSession, *, actor: Actor, data: PatientCr
     session.add(patient)
     await session.flush()
     await summaries.refresh_patient(session, patient.id)
+    await name_index.index_name(session, patient.id, patient.search_name)
     audit.record(
         session,
         actor=actor,
@@ -138,11 +140,15 @@ async def update_patient(
         "contact_number": patient.contact_number,
         **changes,
     }
+    renamed = False
     for name, value in search_fields(merged).items():
         if name in changes or name in DERIVED_FIELDS:
+            renamed |= name == "search_name" and value != patient.search_name
             setattr(patient, name, value)
     await _flush_versioned(session)
     await summaries.refresh_patient(session, patient.id)
+    if renamed:
+        await name_index.index_name(session, patient.id, patient.search_name)
     audit.record(
         session,
         actor=actor,

@@ -1,0 +1,59 @@
+"""The name-word index search reads: each patient's name words, and the vocabulary of them all.
+
+Kept in the transaction that writes the name (the patient service calls `index_name`), so that
+every door (REST, GraphQL, FHIR, the portal) leaves search consistent. The bulk demo loader
+writes the same rows with `name_word_rows` and `add_vocabulary`.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from sqlalchemy import delete, insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+
+from hms.db import dialect_name
+from hms.patients.models import NameVocabulary, PatientNameWord
+
+
+def name_words(search_name: str) -> list[str]:
+    """The distinct words of a normalised name."""
+    return sorted(set(search_name.split()))
+
+
+def letter_key(word: str) -> str:
+    return "".join(sorted(word))
+
+
+def name_word_rows(patient_id: uuid.UUID, search_name: str) -> list[dict[str, Any]]:
+    return [{"word": w, "patient_id": patient_id} for w in name_words(search_name)]
+
+
+def vocabulary_rows(words: Iterable[str]) -> list[dict[str, str]]:
+    return [{"word": w, "letter_key": letter_key(w)} for w in sorted(set(words))]
+
+
+async def index_name(session: AsyncSession, patient_id: uuid.UUID, search_name: str) -> None:
+    """Replace the patient's name words (the patient row must already be flushed)."""
+    await session.execute(delete(PatientNameWord).where(PatientNameWord.patient_id == patient_id))
+    rows = name_word_rows(patient_id, search_name)
+    if not rows:
+        return
+    await add_vocabulary(session, (r["word"] for r in rows))
+    await session.execute(insert(PatientNameWord), rows)
+
+
+async def add_vocabulary(db: AsyncSession | AsyncConnection, words: Iterable[str]) -> None:
+    rows = vocabulary_rows(words)
+    if not rows:
+        return
+    postgres = (
+        dialect_name(db) == "postgresql"
+        if isinstance(db, AsyncSession)
+        else db.dialect.name == "postgresql"
+    )
+    upsert = postgresql.insert if postgres else sqlite.insert
+    await db.execute(upsert(NameVocabulary).values(rows).on_conflict_do_nothing())
