@@ -38,7 +38,8 @@ def server_env(database_url: str, data: Path) -> dict[str, str]:
     env.update(
         HMS_DATABASE_URL=database_url,
         HMS_DATA_DIR=str(data),
-        HMS_SECRET_KEY="bench-secret-key",
+        # The key of every benchmark: servers sharing a database must share it (audit signatures).
+        HMS_SECRET_KEY="bench-secret-key-not-for-production-use-0123456789",
         HMS_ARGON2_TIME_COST="2",
         HMS_ARGON2_MEMORY_KIB="19456",
         HMS_ARGON2_PARALLELISM="1",

@@ -50,7 +50,8 @@ def server_env(data: Path, database_url: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("HMS_")}
     env.update(
         HMS_DATA_DIR=str(data),
-        HMS_SECRET_KEY="soak-secret-key",
+        # The key of every benchmark: servers sharing a database must share it (audit signatures).
+        HMS_SECRET_KEY="bench-secret-key-not-for-production-use-0123456789",
         HMS_ARGON2_TIME_COST="2",
         HMS_ARGON2_MEMORY_KIB="19456",
         HMS_ARGON2_PARALLELISM="1",

@@ -41,7 +41,8 @@ def start_server(data: Path, port: int, log: IO[bytes]) -> subprocess.Popen[byte
     env = {k: v for k, v in os.environ.items() if not k.startswith("HMS_")}
     env.update(
         HMS_DATA_DIR=str(data),
-        HMS_SECRET_KEY="bench-secret-key",
+        # The key of every benchmark: servers sharing a database must share it (audit signatures).
+        HMS_SECRET_KEY="bench-secret-key-not-for-production-use-0123456789",
         HMS_ARGON2_TIME_COST="2",
         HMS_ARGON2_MEMORY_KIB="19456",
         HMS_ARGON2_PARALLELISM="1",
