@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -82,19 +83,31 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         _configure_sqlite(engine)
         return engine
     # hide_parameters: SQL errors in logs must not carry patient data.
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         echo=echo,
         # Every connection stays open: an overflow connection is closed as soon as it is
         # returned, so under steady load the server would connect and disconnect per request.
         pool_size=2 * pool_size,
         max_overflow=0,
-        pool_pre_ping=True,
         hide_parameters=True,
         # No JIT compilation: a request's statements are small, and a planner estimate that
         # crosses PostgreSQL's JIT threshold would spend hundreds of milliseconds compiling.
         connect_args={"server_settings": {"jit": "off"}},
     )
+    event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
+    return engine
+
+
+def _refuse_closed_connection(dbapi_conn: Any, _record: Any, _proxy: Any) -> None:
+    """Hand out only connections that are still open, without a round trip per request
+    (pool_pre_ping would send one): a connection the server closed (a restart, an
+    administrator's terminate, an idle timeout) has seen the close on its socket, and the pool
+    replaces it with a new one. A connection that breaks silently fails its first statement and
+    is then discarded."""
+    driver = getattr(dbapi_conn, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise DisconnectionError("the database closed this connection")
 
 
 def _configure_sqlite(engine: AsyncEngine) -> None:
