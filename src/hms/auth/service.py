@@ -6,8 +6,9 @@ import asyncio
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hms.access.models import EmergencyAccessGrant
@@ -253,6 +254,50 @@ async def logout(session: AsyncSession, *, actor: Actor, refresh_token: str | No
     )
 
 
+def _session_check() -> Select[Any]:
+    users, sessions = User.__table__, AuthSession.__table__
+    providers, grants = Provider.__table__, EmergencyAccessGrant.__table__
+    # Whether the user holds emergency-access grants, in the same statement: most users hold
+    # none, and a second round trip per request would cost more than the subquery.
+    grant_count = (
+        select(func.count())
+        .where(grants.c.user_id == users.c.id, grants.c.expires_at > bindparam("now"))
+        .correlate(users)
+        .scalar_subquery()
+    )
+    return (
+        select(
+            grant_count.label("grants"),
+            users.c.role,
+            users.c.username,
+            users.c.patient_id,
+            users.c.is_active,
+            users.c.mfa_enabled,
+            sessions.c.revoked_at,
+            sessions.c.expires_at,
+            sessions.c.last_seen_at,
+            providers.c.id.label("provider_id"),
+        )
+        .select_from(
+            users.join(sessions, sessions.c.user_id == users.c.id).outerjoin(
+                providers, providers.c.user_id == users.c.id
+            )
+        )
+        .where(sessions.c.id == bindparam("sid"), users.c.id == bindparam("uid"))
+    )
+
+
+# Built once: this runs on every request, so it is a prepared Core statement on the session's
+# connection (only the columns the check needs, as plain rows) rather than a query built and
+# loaded through the ORM each time.
+_SESSION_CHECK = _session_check()
+_SESSION_TOUCH = (
+    update(AuthSession)
+    .where(AuthSession.id == bindparam("sid"))
+    .values(last_seen_at=bindparam("now"))
+)
+
+
 async def authenticate(
     session: AsyncSession, *, config: AuthConfig, token: str, enrolling: bool = False
 ) -> Actor:
@@ -266,33 +311,9 @@ async def authenticate(
     except (ValueError, TypeError):
         raise Unauthorized("Invalid access token") from None
     now = utcnow()
-    # Whether the user holds emergency-access grants, in the same statement: most users hold
-    # none, and a second round trip per request would cost more than the subquery.
-    grants = (
-        select(func.count())
-        .where(EmergencyAccessGrant.user_id == User.id, EmergencyAccessGrant.expires_at > now)
-        .correlate(User)
-        .scalar_subquery()
-    )
-    # Only the columns the check needs, as plain rows: this runs on every request.
+    connection = await session.connection()
     row = (
-        await session.execute(
-            select(
-                grants.label("grants"),
-                User.role,
-                User.username,
-                User.patient_id,
-                User.is_active,
-                User.mfa_enabled,
-                AuthSession.revoked_at,
-                AuthSession.expires_at,
-                AuthSession.last_seen_at,
-                Provider.id.label("provider_id"),
-            )
-            .join(AuthSession, AuthSession.user_id == User.id)
-            .outerjoin(Provider, Provider.user_id == User.id)
-            .where(AuthSession.id == session_id, User.id == user_id)
-        )
+        await connection.execute(_SESSION_CHECK, {"sid": session_id, "uid": user_id, "now": now})
     ).one_or_none()
     if row is None:
         raise Unauthorized("Invalid access token")
@@ -301,9 +322,7 @@ async def authenticate(
     if now - row.last_seen_at > timedelta(seconds=config.idle_timeout):
         raise Unauthorized("Session expired after inactivity; sign in again")
     if now - row.last_seen_at > SESSION_TOUCH_INTERVAL:
-        await session.execute(
-            update(AuthSession).where(AuthSession.id == session_id).values(last_seen_at=now)
-        )
+        await connection.execute(_SESSION_TOUCH, {"sid": session_id, "now": now})
     actor = Actor.for_user(
         user_id=user_id,
         role=Role(row.role),
