@@ -19,8 +19,6 @@ from typing import Any
 
 import orjson
 
-from hms.audit.models import AuditEntry
-
 GENESIS = "0" * 64
 # The `prev_hash` of an entry linked by the sealer rather than in the entry.
 UNCHAINED = ""
@@ -30,8 +28,9 @@ def chain_key(secret_key: str) -> bytes:
     return hashlib.sha256(b"hms-audit-chain:" + secret_key.encode()).digest()
 
 
-def entry_hash(key: bytes, entry: AuditEntry) -> str:
-    """The HMAC of the entry's content (and, for a pre-link entry, of its link)."""
+def entry_hash(key: bytes, entry: Any) -> str:
+    """The HMAC of the entry's content (and, for a pre-link entry, of its link): an
+    `AuditEntry` row or an entry still waiting to be written."""
     content: dict[str, Any] = {
         "id": str(entry.id),
         "occurred_at": entry.occurred_at.isoformat(),

@@ -10,7 +10,7 @@ since the request's transaction is rolled back.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -53,7 +53,7 @@ def record(
     if actor is not None and patient_id is not None and patient_id in actor.emergency_patients:
         # A read or write made while holding a break-the-glass grant for this patient.
         details = {**(details or {}), "emergency_access": True}
-    entry = AuditEntry(
+    entry = PendingEntry(
         id=uuid.uuid4(),
         occurred_at=utcnow(),
         user_id=actor.user_id if actor else None,
@@ -73,26 +73,46 @@ def record(
     add_before_commit(session, "audit", _write_pending)
 
 
+@dataclass(slots=True)
+class PendingEntry:
+    """An entry waiting for its unit of work to commit: the columns of `AuditEntry` that the
+    request writes (the database numbers it)."""
+
+    id: uuid.UUID
+    occurred_at: datetime
+    user_id: uuid.UUID | None
+    username: str | None
+    role: str | None
+    ip_address: str | None
+    user_agent: str | None
+    action: str
+    resource_type: str | None
+    resource_id: str | None
+    patient_id: uuid.UUID | None
+    outcome: str
+    request_id: str | None
+    details: dict[str, Any]
+    prev_hash: str = UNCHAINED
+    hash: str = ""
+
+
+_COLUMNS = tuple(field.name for field in fields(PendingEntry))
+_INSERT = insert(AuditEntry)
+
+
 async def _write_pending(session: AsyncSession) -> None:
-    pending: list[AuditEntry] = session.info.pop("audit_pending", [])
+    pending: list[PendingEntry] = session.info.pop("audit_pending", [])
     if not pending:
         return
     key = chain_key(session.info["secret_key"])
     for entry in pending:
-        entry.prev_hash = UNCHAINED
         entry.hash = entry_hash(key, entry)
-    # A bulk insert of plain rows, numbered by the database: nothing here waits for another
-    # request (the sealer links the entries into the chain once they have committed).
-    await session.execute(insert(AuditEntry), [_row(entry) for entry in pending])
-
-
-_COLUMNS = tuple(
-    column.key for column in AuditEntry.__table__.columns if column.key not in {"seq", "xid"}
-)
-
-
-def _row(entry: AuditEntry) -> dict[str, Any]:
-    return {name: getattr(entry, name) for name in _COLUMNS}
+    # Plain rows on the session's connection, numbered by the database: nothing here waits for
+    # another request (the sealer links the entries into the chain once they have committed).
+    connection = await session.connection()
+    await connection.execute(
+        _INSERT, [{name: getattr(entry, name) for name in _COLUMNS} for entry in pending]
+    )
 
 
 async def record_now(
