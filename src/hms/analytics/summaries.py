@@ -10,7 +10,9 @@ used by that refresh, by the migration that creates the tables and by the bulk l
 
 from __future__ import annotations
 
+import functools
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -18,7 +20,9 @@ from sqlalchemy import (
     BigInteger,
     Date,
     Select,
+    Uuid,
     and_,
+    bindparam,
     cast,
     delete,
     exists,
@@ -32,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
+from sqlalchemy.sql import Executable
 from sqlalchemy.sql.elements import ColumnElement
 
 from hms.analytics.conditions import CONDITIONS, conditions_text
@@ -121,21 +126,51 @@ def visit_rows(patient_id: uuid.UUID | None = None) -> Select[Any]:
     )
 
 
-async def refresh_patient(session: AsyncSession, patient_id: uuid.UUID) -> None:
-    """Works the patient's summary and visits out again, within the caller's transaction."""
-    # Writers of one patient take turns from here on (PostgreSQL; SQLite has one writer at a
-    # time anyway), and each reads what the previous one committed.
-    await session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update())
-    dialect = session.get_bind().dialect.name
+async def refresh_patient(
+    session: AsyncSession, patient_id: uuid.UUID, *, new: bool = False
+) -> None:
+    """Works the patient's summary and visits out again, within the caller's transaction.
+
+    `new`: the patient was inserted by this transaction, so it has no visits yet and its row is
+    already locked."""
+    connection = await session.connection()
+    statements = _refresh_statements(connection.dialect.name)
+    params = {"patient_id": patient_id}
+    if not new:
+        # Writers of one patient take turns from here on (PostgreSQL; SQLite has one writer at
+        # a time anyway), and each reads what the previous one committed.
+        await connection.execute(statements.lock, params)
+    await connection.execute(statements.summary, params)
+    if not new:
+        await connection.execute(statements.forget_visits, params)
+        await connection.execute(statements.visits, params)
+
+
+@dataclass(frozen=True)
+class _Refresh:
+    lock: Executable
+    summary: Executable
+    forget_visits: Executable
+    visits: Executable
+
+
+@functools.cache
+def _refresh_statements(dialect: str) -> _Refresh:
+    """The refresh of one patient, built once per dialect with the patient as a bound
+    parameter: these statements are large, and they run on every clinical write."""
+    patient_id: Any = bindparam("patient_id", type_=Uuid())
     upsert = (postgresql.insert if dialect == "postgresql" else sqlite.insert)(PatientSummary)
-    statement = upsert.from_select(COLUMNS, summary_rows(patient_id))
-    statement = statement.on_conflict_do_update(
+    summary = upsert.from_select(COLUMNS, summary_rows(patient_id))
+    summary = summary.on_conflict_do_update(
         index_elements=["patient_id"],
-        set_={name: statement.excluded[name] for name in COLUMNS if name != "patient_id"},
+        set_={name: summary.excluded[name] for name in COLUMNS if name != "patient_id"},
     )
-    await session.execute(statement)
-    await session.execute(delete(VisitSummary).where(VisitSummary.patient_id == patient_id))
-    await session.execute(insert(VisitSummary).from_select(VISIT_COLUMNS, visit_rows(patient_id)))
+    return _Refresh(
+        lock=select(Patient.id).where(Patient.id == patient_id).with_for_update(),
+        summary=summary,
+        forget_visits=delete(VisitSummary).where(VisitSummary.patient_id == patient_id),
+        visits=insert(VisitSummary).from_select(VISIT_COLUMNS, visit_rows(patient_id)),
+    )
 
 
 async def fill(connection: AsyncConnection) -> None:
@@ -226,5 +261,5 @@ def _start(day: date, later: int = 0) -> datetime:
     return datetime.combine(day + timedelta(days=later), time.min, UTC)
 
 
-def _one(column: Any, patient_id: uuid.UUID | None) -> list[ColumnElement[bool]]:
+def _one(column: Any, patient_id: Any) -> list[ColumnElement[bool]]:
     return [] if patient_id is None else [column == patient_id]

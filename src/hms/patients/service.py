@@ -80,7 +80,7 @@ async def create_patient(session: AsyncSession, *, actor: Actor, data: PatientCr
     patient.patient_number = await next_number(session, "P")
     session.add(patient)
     await session.flush()
-    await summaries.refresh_patient(session, patient.id)
+    await summaries.refresh_patient(session, patient.id, new=True)
     await name_index.index_name(session, patient.id, patient.search_name)
     audit.record(
         session,
