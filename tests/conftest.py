@@ -83,6 +83,13 @@ async def _truncate_pg(url: str) -> None:
             .all()
         )
         await conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        # The record-number counters start again at 1 (kept, since servers remember them).
+        await conn.execute(
+            text(
+                "SELECT setval(format('%I', sequencename)::regclass, 1, false) FROM pg_sequences "
+                "WHERE schemaname = 'public' AND sequencename LIKE 'hms_number_%'"
+            )
+        )
         # What the migrations seed: the audit chain's empty head.
         await conn.execute(
             text(

@@ -12,11 +12,12 @@ import uuid
 from decimal import Decimal
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
+from hms import numbering
 from hms.billing.models import Payment
-from hms.db import commit
-from hms.numbering import next_number
+from hms.db import commit, utcnow
+from hms.numbering import NumberSequence, next_number
 from hms.runtime import Runtime
 from tests.billing.support import CHARGES, PAYMENTS, desk, line, seed_charge
 from tests.figures import count
@@ -91,3 +92,20 @@ async def test_payments_racing_for_one_balance_never_overpay(
         )
     assert Decimal(stored) == Decimal("90.00")
     count("races: payments raced for one balance", 10)
+
+
+async def test_numbers_continue_from_the_counter_of_an_earlier_version(
+    runtime: Runtime, database_url: str
+) -> None:
+    """A database upgraded from a version that kept counters in rows goes on after them."""
+    async with runtime.sessionmaker() as session:
+        if database_url.startswith("postgresql"):
+            await session.execute(text(f"DROP SEQUENCE IF EXISTS hms_number_tst{utcnow().year}"))
+            numbering._known.clear()
+        session.add(NumberSequence(name=f"TST{utcnow().year}", value=41))
+        await commit(session)
+    async with runtime.sessionmaker() as session:
+        first = await next_number(session, "TST")
+        second = await next_number(session, "TST")
+        await commit(session)
+    assert (first, second) == (f"TST{utcnow().year}0042", f"TST{utcnow().year}0043")

@@ -16,7 +16,7 @@ from hms.billing.models import Charge
 from hms.clinical.models import Encounter
 from hms.config import async_database_url
 from hms.db import create_engine
-from hms.numbering import NumberSequence
+from hms.numbering import counter_values
 from hms.patients.models import Patient
 from hms.realtime.models import EventLogEntry
 
@@ -46,9 +46,7 @@ async def half_written(database_url: str) -> tuple[int, list[str]]:
                 for e in (await conn.execute(select(EventLogEntry.event))).scalars()
             }
             numbers = list((await conn.execute(select(Patient.patient_number))).scalars())
-            counters = dict(
-                (await conn.execute(select(NumberSequence.name, NumberSequence.value))).all()
-            )
+            counters = await counter_values(conn)
     finally:
         await engine.dispose()
     for kind, ids in rows.items():
