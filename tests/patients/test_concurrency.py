@@ -48,6 +48,25 @@ async def test_a_stale_if_match_is_412_on_put_and_delete_and_changes_nothing(
     assert now.json()["blood_type"] == "B+" and now.json()["is_active"] is True
 
 
+async def test_concurrent_updates_without_if_match_all_apply_in_turn(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """Clients that send no If-Match ask for no version check: updates of one patient racing
+    each other are applied one after the other, none refused as stale."""
+    admin = await staff(client, runtime, Role.ADMIN)
+    created = await make_patient(client, admin)
+    url = f"{PATIENTS}/{created['id']}"
+    phones = [f"+1555020{n:04d}" for n in range(10)]
+    answers = await asyncio.gather(
+        *(client.put(url, json={"contact_number": phone}, headers=admin) for phone in phones)
+    )
+    assert [a.status_code for a in answers] == [200] * len(phones), [a.text for a in answers]
+    assert sorted(int(a.headers["ETag"].strip('"')) for a in answers) == list(range(2, 12))
+    now = await client.get(url, headers=admin)
+    assert now.headers["ETag"] == '"11"'
+    assert now.json()["contact_number"] in phones
+
+
 async def test_a_current_if_match_works_and_the_etag_counts_up(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:

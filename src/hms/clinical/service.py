@@ -54,10 +54,18 @@ def encounter_scope(actor: Actor) -> ColumnElement[bool]:
     return reachable & Encounter.status.in_(SIGNED_STATUSES)
 
 
-async def load_encounter(session: AsyncSession, *, actor: Actor, ref: str) -> Encounter:
-    """An encounter this actor may reach, without auditing (for services that audit)."""
+async def load_encounter(
+    session: AsyncSession, *, actor: Actor, ref: str, for_update: bool = False
+) -> Encounter:
+    """An encounter this actor may reach, without auditing (for services that audit).
+
+    `for_update` locks the row until the transaction ends, so that concurrent changes take
+    turns, each starting from the version the previous one committed."""
     found = scoping.reference(ref, Encounter.id, not_found="Encounter not found")
-    row = await session.execute(select(Encounter).where(found, encounter_scope(actor)))
+    query = select(Encounter).where(found, encounter_scope(actor))
+    if for_update:
+        query = query.with_for_update(of=Encounter)
+    row = await session.execute(query)
     encounter = row.scalar_one_or_none()
     if encounter is None:
         raise NotFound("Encounter not found")
@@ -114,7 +122,7 @@ async def update_encounter(
     expected_version: int | None = None,
 ) -> Encounter:
     actor.require(Permission.ENCOUNTERS_WRITE)
-    encounter = await load_encounter(session, actor=actor, ref=ref)
+    encounter = await load_encounter(session, actor=actor, ref=ref, for_update=True)
     if expected_version is not None and expected_version != encounter.version:
         raise PreconditionFailed(
             "The encounter was changed since you read it; fetch it again and retry",

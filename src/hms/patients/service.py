@@ -60,11 +60,18 @@ def named_by(patient_id: scoping.Column[uuid.UUID], ref: str) -> ColumnElement[b
     return patient_id.in_(select(Patient.id).where(named))
 
 
-async def load_patient(session: AsyncSession, *, actor: Actor, ref: str) -> Patient:
-    """A patient this actor may reach, without auditing (for services that audit themselves)."""
-    row = await session.execute(
-        select(Patient).where(reference_condition(ref), patient_scope(actor))
-    )
+async def load_patient(
+    session: AsyncSession, *, actor: Actor, ref: str, for_update: bool = False
+) -> Patient:
+    """A patient this actor may reach, without auditing (for services that audit themselves).
+
+    `for_update` locks the row until the transaction ends, so that concurrent changes of one
+    patient take turns: each then starts from the version the previous one committed (a
+    request without If-Match is not refused for a change it could not have seen)."""
+    query = select(Patient).where(reference_condition(ref), patient_scope(actor))
+    if for_update:
+        query = query.with_for_update(of=Patient)
+    row = await session.execute(query)
     patient = row.scalar_one_or_none()
     if patient is None:
         raise NotFound("Patient not found")
@@ -117,7 +124,7 @@ async def update_patient(
     expected_version: int | None = None,
 ) -> Patient:
     actor.require(Permission.PATIENTS_UPDATE)
-    patient = await load_patient(session, actor=actor, ref=ref)
+    patient = await load_patient(session, actor=actor, ref=ref, for_update=True)
     _check_version(patient, expected_version)
     changes = data.model_dump(exclude_unset=True)
     if "restricted" in changes and not actor.is_patient:
@@ -167,7 +174,7 @@ async def deactivate_patient(
 ) -> Patient:
     """Records are never deleted: the patient is marked inactive, and that is audited."""
     actor.require(Permission.PATIENTS_DEACTIVATE)
-    patient = await load_patient(session, actor=actor, ref=ref)
+    patient = await load_patient(session, actor=actor, ref=ref, for_update=True)
     _check_version(patient, expected_version)
     if patient.is_active:
         patient.is_active = False
