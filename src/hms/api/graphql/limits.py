@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from graphql.validation import NoSchemaIntrospectionCustomRule
-from strawberry.extensions import AddValidationRules, QueryDepthLimiter, SchemaExtension
+from strawberry.extensions import (
+    AddValidationRules,
+    ParserCache,
+    QueryDepthLimiter,
+    SchemaExtension,
+    ValidationCache,
+)
 
 from graphql import (
     DocumentNode,
@@ -142,11 +148,21 @@ class QueryCostLimiter(SchemaExtension):
 
 
 def limit_extensions(*, max_depth: int, max_cost: int, introspection: bool) -> list[Any]:
-    """Extension instances for the Schema (strawberry accepts them as well as classes)."""
+    """Extension instances for the Schema (strawberry accepts them as well as classes).
+
+    Clients send the same few documents over and over: the parsed document and its validation
+    (the depth limit and the introspection rule included) are remembered per query text, in
+    bounded caches; the cost, which depends on the variables, is worked out every time."""
     extensions: list[Any] = [
+        ParserCache(maxsize=CACHED_DOCUMENTS),
         QueryDepthLimiter(max_depth=max_depth),
         QueryCostLimiter(max_cost=max_cost),
     ]
     if not introspection:
         extensions.append(AddValidationRules([NoSchemaIntrospectionCustomRule]))
+    # After the extensions that add validation rules (they add them as the operation starts).
+    extensions.append(ValidationCache(maxsize=CACHED_DOCUMENTS))
     return extensions
+
+
+CACHED_DOCUMENTS = 256
