@@ -12,6 +12,7 @@ forgets nothing fails closed.
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Iterable
@@ -39,10 +40,24 @@ CARE_RECORDS = (Encounter, Appointment, Prescription, LabOrder)
 
 def patient_condition(actor: Actor, patient_id: Column[uuid.UUID]) -> ColumnElement[bool]:
     """A condition on a column holding a patient's id: true for the patients `actor` reaches."""
-    own = actor.patient_scope
+    return _condition(
+        actor.patient_scope, actor.role, actor.provider_id, actor.emergency_patients, patient_id
+    )
+
+
+# Built once per kind of actor and column, since every query of every request asks for one
+# (a clinician's carries four subqueries); expressions are immutable, so they are shared.
+@functools.lru_cache(maxsize=4096)
+def _condition(
+    own: uuid.UUID | None,
+    role: Role,
+    provider_id: uuid.UUID | None,
+    emergency_patients: frozenset[uuid.UUID],
+    patient_id: Column[uuid.UUID],
+) -> ColumnElement[bool]:
     if own is not None:
         return patient_id == own
-    if actor.role == Role.ADMIN:
+    if role == Role.ADMIN:
         return true()
     if patient_id is Patient.id:
         # Querying the register itself: the row says whether it is restricted.
@@ -50,17 +65,17 @@ def patient_condition(actor: Actor, patient_id: Column[uuid.UUID]) -> ColumnElem
     else:
         restricted = select(Patient.id).where(Patient.restricted).correlate(None)
         allowed = [patient_id.not_in(restricted)]
-    if actor.provider_id is not None:
+    if provider_id is not None:
         allowed += [
             patient_id.in_(
                 select(record.patient_id)
-                .where(record.provider_id == actor.provider_id)
+                .where(record.provider_id == provider_id)
                 .correlate(None)
             )
             for record in CARE_RECORDS
         ]
-    if actor.emergency_patients:
-        allowed.append(patient_id.in_(sorted(actor.emergency_patients)))
+    if emergency_patients:
+        allowed.append(patient_id.in_(sorted(emergency_patients)))
     return or_(*allowed)
 
 
