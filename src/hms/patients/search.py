@@ -49,6 +49,9 @@ TOLERANT_SETTINGS = select(
     func.set_config("pg_trgm.word_similarity_threshold", str(SIMILARITY_THRESHOLD), True),
     func.set_config("enable_seqscan", "off", True),
 )
+# Made once: an alias carries a copy of every column, too costly to build per request.
+_NAME_WORDS = tuple(aliased(PatientNameWord, name=f"w{i}") for i in range(MAX_QUERY_WORDS))
+_IDENTIFIED = aliased(Patient, name="identified")
 # Above every character a name word holds: `word <= w < word + LAST_CHARACTER` is a prefix range.
 LAST_CHARACTER = chr(0x10FFFF)
 
@@ -156,10 +159,9 @@ def _patients_having(
 ) -> Select[Any]:
     """Ids of the patients with, for every query word, a name word that matches it."""
     first, *rest = sorted(words, key=len, reverse=True)  # the longest is likely the rarest
-    driving = aliased(PatientNameWord)
+    driving, *others = _NAME_WORDS
     stmt = select(driving.patient_id).where(matches(driving.word, first))
-    for word in rest:
-        other = aliased(PatientNameWord)
+    for word, other in zip(rest, others, strict=False):
         stmt = stmt.where(
             exists().where(other.patient_id == driving.patient_id, matches(other.word, word))
         )
@@ -217,8 +219,7 @@ async def search(
     dialect = dialect_name(session)
     words = normalize(query).split()[:MAX_QUERY_WORDS]
     raw = query.strip()
-    identified = aliased(Patient)
-    exact_ids = select(identified.id).where(_exact(raw, identified))
+    exact_ids = select(_IDENTIFIED.id).where(_exact(raw, _IDENTIFIED))
     is_exact = _exact(raw, Patient)
     if not words:
         return await _page(session, scope, [exact_ids], [Patient.last_name], limit, offset)
