@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import JSON, DateTime, MetaData, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
@@ -78,7 +79,11 @@ def on_sqlite_connect(hook: SqliteHook) -> SqliteHook:
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
-            url, echo=echo, hide_parameters=True, connect_args={"timeout": 30}
+            url,
+            echo=echo,
+            hide_parameters=True,
+            connect_args={"timeout": 30},
+            json_deserializer=orjson.loads,
         )
         _configure_sqlite(engine)
         return engine
@@ -94,6 +99,8 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         # No JIT compilation: a request's statements are small, and a planner estimate that
         # crosses PostgreSQL's JIT threshold would spend hundreds of milliseconds compiling.
         connect_args={"server_settings": {"jit": "off"}},
+        # JSON columns (addresses, clinical content, audit details) are read on most requests.
+        json_deserializer=orjson.loads,
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)
     return engine
