@@ -36,9 +36,15 @@ def vocabulary_rows(words: Iterable[str]) -> list[dict[str, str]]:
     return [{"word": w, "letter_key": letter_key(w)} for w in sorted(set(words))]
 
 
-async def index_name(session: AsyncSession, patient_id: uuid.UUID, search_name: str) -> None:
-    """Replace the patient's name words (the patient row must already be flushed)."""
-    await session.execute(delete(PatientNameWord).where(PatientNameWord.patient_id == patient_id))
+async def index_name(
+    session: AsyncSession, patient_id: uuid.UUID, search_name: str, *, new: bool = False
+) -> None:
+    """Replace the patient's name words (the patient row must already be flushed); a `new`
+    patient has none to replace."""
+    if not new:
+        await session.execute(
+            delete(PatientNameWord).where(PatientNameWord.patient_id == patient_id)
+        )
     rows = name_word_rows(patient_id, search_name)
     if not rows:
         return

@@ -88,7 +88,7 @@ async def create_patient(session: AsyncSession, *, actor: Actor, data: PatientCr
     session.add(patient)
     await session.flush()
     await summaries.refresh_patient(session, patient.id, new=True)
-    await name_index.index_name(session, patient.id, patient.search_name)
+    await name_index.index_name(session, patient.id, patient.search_name, new=True)
     audit.record(
         session,
         actor=actor,
