@@ -15,7 +15,7 @@ from hms.api.docs import OPENAPI_PATH, mount_docs
 from hms.api.errors import install_error_handlers
 from hms.api.fhir.router import mount_fhir
 from hms.api.graphql.router import mount_graphql
-from hms.api.middleware import BodyLimitMiddleware, NulGuardMiddleware, RequestContextMiddleware
+from hms.api.middleware import RequestContextMiddleware, RequestGuardMiddleware
 from hms.api.openapi import install_openapi
 from hms.api.ratelimit import RateLimitMiddleware, RateLimits
 from hms.api.rest import (
@@ -97,8 +97,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     install_openapi(app)
 
     # Added innermost first: the request id wraps everything, so even a 413 or 429 carries it.
-    app.add_middleware(NulGuardMiddleware)
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestGuardMiddleware, max_bytes=settings.max_body_bytes)
     if settings.rate_limit_enabled:
         app.add_middleware(
             RateLimitMiddleware,

@@ -1,4 +1,5 @@
-"""Pure ASGI middleware: request ids, the access log, security headers and the body limit."""
+"""Pure ASGI middleware: request ids, the access log, security headers, the URL and body
+guards."""
 
 from __future__ import annotations
 
@@ -121,8 +122,14 @@ class BodyTooLarge(StarletteHTTPException):
         super().__init__(413, f"Request body exceeds {max_bytes} bytes")
 
 
-class BodyLimitMiddleware:
-    """Refuses bodies over the limit with 413, by Content-Length or while streaming."""
+class RequestGuardMiddleware:
+    """What every HTTP request must pass before it reaches a route (one layer, since each
+    layer costs every request):
+
+    - a URL carrying a NUL character (`%00`) is refused with 400: PostgreSQL cannot compare
+      text with NUL, so a path or query parameter holding one would otherwise fail deep inside
+      a query (request bodies are checked by the input models);
+    - a body over the limit is refused with 413, by Content-Length or while streaming."""
 
     def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
         self.app = app
@@ -131,6 +138,18 @@ class BodyLimitMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        query = scope.get("query_string", b"")
+        if "\x00" in scope["path"] or (
+            (b"%00" in query or b"\x00" in query) and "\x00" in unquote(query.decode("latin-1"))
+        ):
+            await send_error(
+                scope,
+                send,
+                status=400,
+                code="BAD_REQUEST",
+                message="The URL must not contain NUL characters",
+            )
             return
         length = _header(scope, b"content-length")
         if length and length.isdigit() and int(length) > self.max_bytes:
@@ -169,30 +188,6 @@ class BodyLimitMiddleware:
             message=f"Request body exceeds {self.max_bytes} bytes",
             details={"max_bytes": self.max_bytes},
         )
-
-
-class NulGuardMiddleware:
-    """Refuses an HTTP request whose URL carries a NUL character (`%00`) with 400: PostgreSQL
-    cannot compare text with NUL, so a path or query parameter holding one would otherwise
-    fail deep inside a query. Request bodies are checked by the input models."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and (
-            "\x00" in scope["path"]
-            or "\x00" in unquote(scope.get("query_string", b"").decode("latin-1"))
-        ):
-            await send_error(
-                scope,
-                send,
-                status=400,
-                code="BAD_REQUEST",
-                message="The URL must not contain NUL characters",
-            )
-            return
-        await self.app(scope, receive, send)
 
 
 def client_address(scope: Scope) -> str:
