@@ -68,9 +68,7 @@ def _condition(
     if provider_id is not None:
         allowed += [
             patient_id.in_(
-                select(record.patient_id)
-                .where(record.provider_id == provider_id)
-                .correlate(None)
+                select(record.patient_id).where(record.provider_id == provider_id).correlate(None)
             )
             for record in CARE_RECORDS
         ]
