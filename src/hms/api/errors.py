@@ -161,6 +161,21 @@ def validation_details(errors: list[dict[str, Any]]) -> dict[str, Any]:
 _UNAVAILABLE_SQLSTATE_CLASSES = ("08", "53", "57")
 
 
+# A transaction the database gave up so that a concurrent one could go on (a deadlock, or a
+# serialization failure): nothing of it was written, and the same request can simply be retried.
+_RETRYABLE_SQLSTATES = ("40001", "40P01")
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    cause = exc.orig.__cause__ if exc.orig is not None else None
+    found = getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
+    return found if isinstance(found, str) else None
+
+
+def concurrency_conflict(exc: DBAPIError) -> bool:
+    return _sqlstate(exc) in _RETRYABLE_SQLSTATES
+
+
 def database_unavailable(exc: DBAPIError) -> bool:
     """Whether a database error means "the database is down or going away", not a bug: the
     driver lost or could not make its connection, or the server said it cannot serve now."""
@@ -232,6 +247,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _db_down(request: Request, exc: DBAPIError) -> Response:
+        if concurrency_conflict(exc):
+            log.warning("transaction aborted by the database: %s", _sqlstate(exc))
+            return error_response(
+                request,
+                status=409,
+                code="CONFLICT",
+                message="The request collided with a concurrent one and was not applied; retry",
+                headers={"Retry-After": "1"},
+            )
         if not database_unavailable(exc):
             return await _unexpected(request, exc)
         log.error("database unavailable: %s", type(exc.orig).__name__)
