@@ -3,6 +3,7 @@ in step with the note, queryable by patient, period and code range without parsi
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
@@ -17,7 +18,14 @@ from hms.auth.permissions import Role
 from hms.clinical.models import Diagnosis, VitalSignsReading
 from hms.models import Base
 from hms.runtime import Runtime
-from tests.clinical.support import ENCOUNTERS, document, new_patient, seed_encounter, staff
+from tests.clinical.support import (
+    ENCOUNTERS,
+    document,
+    new_patient,
+    seed_encounter,
+    seed_update,
+    staff,
+)
 
 CLINICAL_TABLES = {"encounters", "encounter_versions", "vital_signs", "diagnoses"}
 
@@ -199,3 +207,29 @@ def _tables(difference: Any) -> list[str]:
         elif name:
             names.append(name)
     return names
+
+
+async def test_encounters_of_one_patient_written_at_once_all_land(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """Several clinicians documenting the same patient at the same moment (new notes and an
+    amendment): every write succeeds, none is lost to a deadlock between them."""
+    doctor = await staff(client, runtime, Role.DOCTOR)
+    patient = await new_patient(client, doctor)
+    first = await document(client, doctor, patient["id"])
+    writes = [
+        client.post(ENCOUNTERS, json=seed_encounter(patient["id"]), headers=doctor.headers)
+        for _ in range(10)
+    ]
+    writes.append(
+        client.put(f"{ENCOUNTERS}/{first['id']}", json=seed_update(), headers=doctor.headers)
+    )
+    answers = await asyncio.gather(*writes)
+    assert [a.status_code for a in answers] == [201] * 10 + [200], [a.text for a in answers]
+    async with runtime.sessionmaker() as session:
+        stored = await session.scalar(
+            select(func.count())
+            .select_from(Diagnosis)
+            .where(Diagnosis.patient_id == uuid.UUID(patient["id"]))
+        )
+    assert stored == 11 * len(seed_encounter(patient["id"])["diagnoses"])

@@ -146,6 +146,15 @@ async def refresh_patient(
         await connection.execute(statements.visits, params)
 
 
+async def lock_patient(session: AsyncSession, patient_id: uuid.UUID) -> None:
+    """Takes the lock `refresh_patient` takes, for a service that must hold it before it writes
+    rows referring to the patient (the order that keeps concurrent writers from deadlocking)."""
+    connection = await session.connection()
+    await connection.execute(
+        _refresh_statements(connection.dialect.name).lock, {"patient_id": patient_id}
+    )
+
+
 @dataclass(frozen=True)
 class _Refresh:
     lock: Executable
@@ -166,7 +175,7 @@ def _refresh_statements(dialect: str) -> _Refresh:
         set_={name: summary.excluded[name] for name in COLUMNS if name != "patient_id"},
     )
     return _Refresh(
-        lock=select(Patient.id).where(Patient.id == patient_id).with_for_update(),
+        lock=select(Patient.id).where(Patient.id == patient_id).with_for_update(key_share=True),
         summary=summary,
         forget_visits=delete(VisitSummary).where(VisitSummary.patient_id == patient_id),
         visits=insert(VisitSummary).from_select(VISIT_COLUMNS, visit_rows(patient_id)),

@@ -44,7 +44,7 @@ async def set_coverage(
     """Record or change the coverage (only the fields sent change); True when it is new.
     Insured coverage needs a payer and a policy number; self-pay has neither."""
     actor.require(Permission.BILLING_WRITE)
-    patient = await load_patient(session, actor=actor, ref=patient_ref)
+    patient = await load_patient(session, actor=actor, ref=patient_ref, for_update=True)
     if not patient.is_active:
         raise Conflict("The patient is deactivated; its record can no longer be changed")
     coverage = await load_coverage(session, patient.id)

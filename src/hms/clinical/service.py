@@ -14,6 +14,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from hms import events
 from hms.access import scoping
+from hms.analytics import summaries
 from hms.audit import service as audit
 from hms.auth.permissions import Actor, Permission
 from hms.clinical import history, projections
@@ -64,7 +65,7 @@ async def load_encounter(
     found = scoping.reference(ref, Encounter.id, not_found="Encounter not found")
     query = select(Encounter).where(found, encounter_scope(actor))
     if for_update:
-        query = query.with_for_update(of=Encounter)
+        query = query.with_for_update(of=Encounter, key_share=True)
     row = await session.execute(query)
     encounter = row.scalar_one_or_none()
     if encounter is None:
@@ -77,7 +78,10 @@ async def create_encounter(
 ) -> Encounter:
     actor.require(Permission.ENCOUNTERS_WRITE)
     try:
-        patient = await load_patient(session, actor=actor, ref=data.patient_id)
+        # Locked first: the patient's analytics summary is rewritten below, and taking the lock
+        # after the encounter's insert (which holds the patient row's key) would let two
+        # encounters of one patient deadlock.
+        patient = await load_patient(session, actor=actor, ref=data.patient_id, for_update=True)
     except NotFound:
         raise ValidationFailed("patient_id", "No such patient") from None
     if not patient.is_active:
@@ -123,6 +127,8 @@ async def update_encounter(
 ) -> Encounter:
     actor.require(Permission.ENCOUNTERS_WRITE)
     encounter = await load_encounter(session, actor=actor, ref=ref, for_update=True)
+    # The patient before any row that refers to it (see create_encounter).
+    await summaries.lock_patient(session, encounter.patient_id)
     if expected_version is not None and expected_version != encounter.version:
         raise PreconditionFailed(
             "The encounter was changed since you read it; fetch it again and retry",

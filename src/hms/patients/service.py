@@ -67,10 +67,13 @@ async def load_patient(
 
     `for_update` locks the row until the transaction ends, so that concurrent changes of one
     patient take turns: each then starts from the version the previous one committed (a
-    request without If-Match is not refused for a change it could not have seen)."""
+    request without If-Match is not refused for a change it could not have seen). The lock is
+    FOR NO KEY UPDATE: rows that merely refer to the patient (an appointment, an order) are
+    still inserted meanwhile, and a writer holding such a reference can still take the lock
+    without deadlocking with another."""
     query = select(Patient).where(reference_condition(ref), patient_scope(actor))
     if for_update:
-        query = query.with_for_update(of=Patient)
+        query = query.with_for_update(of=Patient, key_share=True)
     row = await session.execute(query)
     patient = row.scalar_one_or_none()
     if patient is None:
