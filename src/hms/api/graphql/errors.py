@@ -7,10 +7,10 @@ import logging
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from graphql import GraphQLError
-from hms.api.errors import validation_details
+from hms.api.errors import concurrency_conflict, validation_details
 from hms.api.graphql.inputs import graphql_name
 from hms.errors import Conflict, HMSError, ValidationFailed
 
@@ -27,6 +27,8 @@ def domain_error(error: BaseException | None) -> HMSError | None:
         return error
     if isinstance(error, IntegrityError):
         return Conflict("The request conflicts with an existing record")
+    if isinstance(error, DBAPIError) and concurrency_conflict(error):
+        return Conflict("The request collided with a concurrent one and was not applied; retry")
     if isinstance(error, ValidationError):
         details = validation_details([dict(e) for e in error.errors()])
         for item in details["errors"]:
