@@ -11,7 +11,7 @@ import pytest
 
 from tests.figures import count
 from tests.server.integrity import half_written, served_database
-from tests.server.load import WriteLoad, missing_writes, new_provider
+from tests.server.load import UNLIMITED, WriteLoad, missing_writes, new_provider
 from tests.server.support import Server, audit_verifies, create_user, server_env
 
 USERNAME, PASSWORD = "crash_admin", "crash admin password 1"
@@ -24,7 +24,7 @@ WRITES_BEFORE_KILL = 45
 async def test_sigkill_under_load_loses_no_acknowledged_write(
     module_database: str | None, tmp_path: Path, backend_name: str
 ) -> None:
-    env = server_env(tmp_path / "data", module_database)
+    env = server_env(tmp_path / "data", module_database) | UNLIMITED
     create_user(env, USERNAME, PASSWORD, "admin")
     server = Server(env, tmp_path)
     try:

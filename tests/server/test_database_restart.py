@@ -20,7 +20,7 @@ import requests
 from tests.factories import patient_body
 from tests.figures import count
 from tests.server.integrity import half_written
-from tests.server.load import PATIENTS, WriteLoad, missing_writes, new_provider
+from tests.server.load import PATIENTS, UNLIMITED, WriteLoad, missing_writes, new_provider
 from tests.server.support import Server, create_user, free_port, server_env
 
 PG_BIN = Path("/usr/lib/postgresql/15/bin")
@@ -87,7 +87,7 @@ def assert_refused_cleanly(response: requests.Response, seconds: float) -> None:
 
 
 async def test_postgresql_restarted_under_load(cluster: Cluster, tmp_path: Path) -> None:
-    env = server_env(tmp_path / "data", cluster.url)
+    env = server_env(tmp_path / "data", cluster.url) | UNLIMITED
     create_user(env, USERNAME, PASSWORD, "admin")
     server = Server(env, tmp_path)
     try:

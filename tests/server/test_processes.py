@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import PG_URL, REDIS_URL, _truncate_pg
 from tests.figures import count
 from tests.server.integrity import half_written, sealed_within
-from tests.server.load import WriteLoad, missing_writes, new_provider
+from tests.server.load import UNLIMITED, WriteLoad, missing_writes, new_provider
 from tests.server.support import Server, audit_verifies, create_user, server_env
 
 pytestmark = pytest.mark.skipif(
@@ -27,7 +27,7 @@ async def test_two_processes_hand_out_no_number_twice(
 ) -> None:
     assert pg_migrated and REDIS_URL
     await _truncate_pg(pg_migrated)
-    env = server_env(tmp_path / "data", pg_migrated) | {"HMS_REDIS_URL": REDIS_URL}
+    env = server_env(tmp_path / "data", pg_migrated) | UNLIMITED | {"HMS_REDIS_URL": REDIS_URL}
     create_user(env, USERNAME, PASSWORD, "admin")
     servers = [Server(env, tmp_path), Server(env, tmp_path)]
     try:
