@@ -31,6 +31,9 @@ from hms.patients.schemas import (
 from hms.periods import DateCriterion, all_of
 
 NUMBER_PATTERN = re.compile(r"^P\d{8,}$")
+# The fields of the record that the analytics summaries read (with is_active, which only
+# deactivation changes): a change of contact details leaves the summaries as they are.
+SUMMARISED_FIELDS = frozenset({"date_of_birth", "gender", "medical_conditions"})
 DERIVED_FIELDS = ("search_name", "search_keys", "email_normalized", "phone_digits_reversed")
 LIST_FIELDS = ("allergies", "medical_conditions", "current_medications")
 
@@ -156,7 +159,8 @@ async def update_patient(
             renamed |= name == "search_name" and value != patient.search_name
             setattr(patient, name, value)
     await _flush_versioned(session)
-    await summaries.refresh_patient(session, patient.id)
+    if SUMMARISED_FIELDS & changes.keys():
+        await summaries.refresh_patient(session, patient.id)
     if renamed:
         await name_index.index_name(session, patient.id, patient.search_name)
     audit.record(
