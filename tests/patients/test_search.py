@@ -172,6 +172,17 @@ async def test_names_starting_with_every_word_come_before_typo_matches(
     assert await _page(client, headers, "Lind Mraa", 10) == (["Lind Mara", "Lindqvist Mara"], 2)
 
 
+async def test_typo_matches_stay_close_to_the_name_typed(
+    client: httpx.AsyncClient, runtime: Runtime
+) -> None:
+    """A misspelt name is found; names that merely share an ending with each word (Albert and
+    Gilbert for "Robert Lambert") are not offered as matches."""
+    headers = await staff(client, runtime, Role.RECEPTIONIST)
+    for first, last in (("Robert", "Lamberd"), ("Albert", "Gilbert"), ("Herbert", "Dilbert")):
+        await make_patient(client, headers, first_name=first, last_name=last)
+    assert await _page(client, headers, "Robert Lambert", 10) == (["Lamberd Robert"], 1)
+
+
 async def test_a_renamed_patient_is_found_by_the_new_name_only(
     client: httpx.AsyncClient, runtime: Runtime
 ) -> None:

@@ -39,7 +39,7 @@ from hms.db import dialect_name, on_sqlite_connect
 from hms.patients.models import NameVocabulary, Patient, PatientNameWord
 from hms.patients.name_index import letter_key
 
-SIMILARITY_THRESHOLD = 0.3
+SIMILARITY_THRESHOLD = 0.5
 MIN_FUZZY_LENGTH = 3
 MAX_QUERY_WORDS = 5
 # For this transaction: the trigram threshold, and the vocabulary read through its trigram index
