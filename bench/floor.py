@@ -24,7 +24,13 @@ import orjson
 
 from hms.clinical.vitals import blood_pressure, celsius
 from hms.patients.name_index import letter_key, name_words
-from hms.patients.search import LAST_CHARACTER, normalize, reversed_digits, search_keys
+from hms.patients.search import (
+    LAST_CHARACTER,
+    SIMILARITY_THRESHOLD,
+    normalize,
+    reversed_digits,
+    search_keys,
+)
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]
@@ -87,7 +93,7 @@ SEARCH_PRECISE = (
     "= $1 THEN 0 ELSE 1 END, last_name, first_name, id LIMIT $5 OFFSET 0"
 )
 TOLERANT_SETTINGS = (
-    "SELECT set_config('pg_trgm.word_similarity_threshold', '0.3', true), "
+    f"SELECT set_config('pg_trgm.word_similarity_threshold', '{SIMILARITY_THRESHOLD}', true), "
     "set_config('enable_seqscan', 'off', true)"
 )
 SEARCH_TOLERANT = (
