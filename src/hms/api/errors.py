@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hms.db import utcnow
-from hms.errors import HMSError
+from hms.errors import Conflict, HMSError
 
 log = logging.getLogger("hms.api")
 
@@ -172,8 +172,14 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def concurrency_conflict(exc: DBAPIError) -> bool:
-    return _sqlstate(exc) in _RETRYABLE_SQLSTATES
+def concurrency_conflict(exc: DBAPIError) -> Conflict | None:
+    """The conflict a transaction aborted by the database means for the client, if it was."""
+    if _sqlstate(exc) not in _RETRYABLE_SQLSTATES:
+        return None
+    return Conflict(
+        "The request collided with a concurrent one and was not applied; retry",
+        headers={"Retry-After": "1"},
+    )
 
 
 def database_unavailable(exc: DBAPIError) -> bool:
@@ -181,11 +187,11 @@ def database_unavailable(exc: DBAPIError) -> bool:
     driver lost or could not make its connection, or the server said it cannot serve now."""
     if isinstance(exc, OperationalError | InterfaceError) or exc.connection_invalidated:
         return True
-    cause = exc.orig.__cause__ if exc.orig is not None else None
-    sqlstate = getattr(exc.orig, "sqlstate", None) or getattr(cause, "sqlstate", None)
-    if isinstance(sqlstate, str) and sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES:
+    sqlstate = _sqlstate(exc)
+    if sqlstate is not None and sqlstate[:2] in _UNAVAILABLE_SQLSTATE_CLASSES:
         return True
     # asyncpg's own protocol state, left inconsistent by a connection cut mid-statement.
+    cause = exc.orig.__cause__ if exc.orig is not None else None
     return type(cause).__name__ in ("InternalClientError", "ConnectionDoesNotExistError")
 
 
@@ -247,15 +253,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _db_down(request: Request, exc: DBAPIError) -> Response:
-        if concurrency_conflict(exc):
+        if (conflict := concurrency_conflict(exc)) is not None:
             log.warning("transaction aborted by the database: %s", _sqlstate(exc))
-            return error_response(
-                request,
-                status=409,
-                code="CONFLICT",
-                message="The request collided with a concurrent one and was not applied; retry",
-                headers={"Retry-After": "1"},
-            )
+            return await _domain(request, conflict)
         if not database_unavailable(exc):
             return await _unexpected(request, exc)
         log.error("database unavailable: %s", type(exc.orig).__name__)

@@ -15,7 +15,6 @@ from sqlalchemy import delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from hms.db import dialect_name
 from hms.patients.models import NameVocabulary, PatientNameWord
 
 
@@ -54,14 +53,9 @@ async def index_name(
     await connection.execute(insert(PatientNameWord), rows)
 
 
-async def add_vocabulary(db: AsyncSession | AsyncConnection, words: Iterable[str]) -> None:
+async def add_vocabulary(connection: AsyncConnection, words: Iterable[str]) -> None:
     rows = vocabulary_rows(words)
     if not rows:
         return
-    postgres = (
-        dialect_name(db) == "postgresql"
-        if isinstance(db, AsyncSession)
-        else db.dialect.name == "postgresql"
-    )
-    upsert = postgresql.insert if postgres else sqlite.insert
-    await db.execute(upsert(NameVocabulary).values(rows).on_conflict_do_nothing())
+    upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    await connection.execute(upsert(NameVocabulary).values(rows).on_conflict_do_nothing())

@@ -27,8 +27,8 @@ def domain_error(error: BaseException | None) -> HMSError | None:
         return error
     if isinstance(error, IntegrityError):
         return Conflict("The request conflicts with an existing record")
-    if isinstance(error, DBAPIError) and concurrency_conflict(error):
-        return Conflict("The request collided with a concurrent one and was not applied; retry")
+    if isinstance(error, DBAPIError):
+        return concurrency_conflict(error)
     if isinstance(error, ValidationError):
         details = validation_details([dict(e) for e in error.errors()])
         for item in details["errors"]:
