@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from hms import __version__
@@ -32,6 +32,7 @@ from hms.api.rest import (
     pharmacy,
     providers,
 )
+from hms.api.routing import add_routes
 from hms.audit.sealing import AuditSealer
 from hms.clinical import coding
 from hms.config import Settings, get_settings
@@ -73,7 +74,7 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     app.state.runtime = runtime
     install_error_handlers(app)
 
-    api = APIRouter(prefix="/api/v1")
+    # The REST routes go into the application's own table (hms.api.routing says why).
     for module in (
         patients,
         providers,
@@ -86,10 +87,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         emergency,
         analytics,
     ):
-        api.include_router(module.router)
-    app.include_router(api)
-    app.include_router(auth.router)
-    app.include_router(health.router)
+        add_routes(app.router, module.router, "/api/v1")
+    add_routes(app.router, auth.router)
+    add_routes(app.router, health.router)
     app.include_router(ws.router)
     mount_graphql(app, settings)
     mount_fhir(app, runtime)

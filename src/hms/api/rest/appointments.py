@@ -16,6 +16,7 @@ from hms.api.idempotency import IdempotencyDep
 from hms.api.openapi import error_responses
 from hms.api.responses import etag, expected_version, href, json_response, list_body
 from hms.api.rest import schedules
+from hms.api.routing import add_routes
 from hms.appointments import booking, queries, status
 from hms.appointments.models import Appointment
 from hms.appointments.queries import AppointmentFilter
@@ -300,5 +301,5 @@ async def patient_appointments(
 
 router = APIRouter()
 # Schedules first, so that /appointments/schedule is not taken for an appointment's id.
-router.include_router(schedules.router)
-router.include_router(routes)
+add_routes(router, schedules.router)
+add_routes(router, routes)
