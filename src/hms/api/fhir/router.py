@@ -12,6 +12,7 @@ from hms.api.fhir.capability import RESOURCE_TYPES, capability_statement
 from hms.api.fhir.interactions import Context, ResourceType
 from hms.api.fhir.outcome import fhir_response, install_outcome_handlers, issue
 from hms.api.fhir.search import FHIR_PATH, Search, check_format, searchset
+from hms.api.routing import add_routes
 from hms.errors import NotFound
 from hms.runtime import Runtime
 
@@ -83,5 +84,5 @@ def mount_fhir(app: FastAPI, runtime: Runtime) -> None:
     fhir = FastAPI(title="HMS FHIR R4", openapi_url=None, docs_url=None, redoc_url=None)
     fhir.state.runtime = runtime
     install_outcome_handlers(fhir)
-    fhir.include_router(router)
+    add_routes(fhir.router, router)
     app.mount(FHIR_PATH, fhir)
