@@ -76,6 +76,10 @@ def on_sqlite_connect(hook: SqliteHook) -> SqliteHook:
     return hook
 
 
+def _json_text(value: Any) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
 def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(
@@ -83,6 +87,7 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
             echo=echo,
             hide_parameters=True,
             connect_args={"timeout": 30},
+            json_serializer=_json_text,
             json_deserializer=orjson.loads,
         )
         _configure_sqlite(engine)
@@ -99,7 +104,9 @@ def create_engine(url: str, *, pool_size: int = 10, echo: bool = False) -> Async
         # No JIT compilation: a request's statements are small, and a planner estimate that
         # crosses PostgreSQL's JIT threshold would spend hundreds of milliseconds compiling.
         connect_args={"server_settings": {"jit": "off"}},
-        # JSON columns (addresses, clinical content, audit details) are read on most requests.
+        # JSON columns (addresses, clinical content, audit details, events) are read and written
+        # on most requests.
+        json_serializer=_json_text,
         json_deserializer=orjson.loads,
     )
     event.listen(engine.sync_engine, "checkout", _refuse_closed_connection)

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Insert, delete, insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -53,9 +54,15 @@ async def index_name(
     await connection.execute(insert(PatientNameWord), rows)
 
 
+@cache
+def _vocabulary_upsert(dialect: str) -> Insert:
+    """One statement per dialect, sent with a list of rows: compiled once, where rows written
+    into the statement made each call compile anew."""
+    upsert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return upsert(NameVocabulary).on_conflict_do_nothing()
+
+
 async def add_vocabulary(connection: AsyncConnection, words: Iterable[str]) -> None:
     rows = vocabulary_rows(words)
-    if not rows:
-        return
-    upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    await connection.execute(upsert(NameVocabulary).values(rows).on_conflict_do_nothing())
+    if rows:
+        await connection.execute(_vocabulary_upsert(connection.dialect.name), rows)
