@@ -6,7 +6,13 @@ the SQL needs, no audit, JSON by orjson. Each operation runs the same SQL as HMS
 request (the patient search is HMS's two-word query written out), so that HMS / floor measures
 what HMS adds. It is the yardstick of `bench/run.py`, not part of the product.
 
+`duties` is the floor plus what HMS must do for every request, framework aside: verify the
+bearer token, check its session, and write signed audit entries in the request's transaction.
+HMS / duties measures what HMS's framework and code add; duties / floor what the requirements
+cost.
+
     HMS_BENCH_DATABASE_URL=postgresql://... uvicorn bench.floor:app --port 8002
+    HMS_BENCH_DATABASE_URL=... HMS_SECRET_KEY=<HMS's> uvicorn bench.floor:duties --port 8003
 """
 
 from __future__ import annotations
@@ -14,15 +20,23 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
+from dataclasses import fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from urllib.parse import parse_qs
 
 import asyncpg
 import orjson
 
+from hms.audit.chain import chain_key, entry_hash
+from hms.audit.service import PendingEntry
+from hms.auth.tokens import AuthConfig, decode_access_token
 from hms.clinical.vitals import blood_pressure, celsius
+from hms.config import get_settings
+from hms.numbering import SEQUENCE_PREFIX
 from hms.patients.name_index import letter_key, name_words
 from hms.patients.search import (
     LAST_CHARACTER,
@@ -42,10 +56,9 @@ PATIENT_COLUMNS = (
     "is_active, version, search_name, search_keys, email_normalized, phone_digits_reversed, "
     "created_at, updated_at"
 )
-NEXT_NUMBER = (
-    "INSERT INTO number_sequences (name, value) VALUES ($1, 1) ON CONFLICT (name) "
-    "DO UPDATE SET value = number_sequences.value + 1 RETURNING value"
-)
+# HMS's patient numbers come from its per-year sequence (created by HMS's first registration of
+# the year; the benchmark drives HMS first).
+NEXT_NUMBER = "SELECT nextval($1::regclass)"
 INSERT_PATIENT = (
     "INSERT INTO patients (patient_number, first_name, last_name, date_of_birth, gender, "
     "contact_number, email, address, emergency_contact, blood_type, allergies, "
@@ -165,6 +178,11 @@ def _default(value: Any) -> Any:
     raise TypeError
 
 
+def _atomic(conn: asyncpg.Connection) -> AbstractAsyncContextManager[Any]:
+    """A transaction, unless the request already runs in one (the duties' own)."""
+    return nullcontext() if conn.is_in_transaction() else conn.transaction()
+
+
 async def _init(conn: asyncpg.Connection) -> None:
     for name in ("json", "jsonb"):
         await conn.set_type_codec(
@@ -221,21 +239,39 @@ class Floor:
         parts = path.strip("/").split("/")[2:]  # after api/v1
         assert self.pool is not None
         async with self.pool.acquire() as conn:
-            if parts == ["patients", "search"]:
-                return 200, await self.search(conn, query)
-            if parts == ["patients"] and method == "POST":
-                return 201, await self.create_patient(conn, orjson.loads(body))
-            if len(parts) == 2 and parts[0] == "patients" and method == "GET":
-                row = await conn.fetchrow(GQL_PATIENT, uuid.UUID(parts[1]))
-                return (200, dict(row)) if row else (404, {"error": "not found"})
-            if len(parts) == 2 and parts[0] == "patients" and method == "PUT":
-                return 200, await self.update_patient(conn, parts[1], orjson.loads(body))
-            if parts == ["clinical", "encounters"]:
-                return 201, await self.create_encounter(conn, orjson.loads(body))
-            if parts == ["appointments", "schedule"]:
-                return 200, await self.schedule(conn, query)
-            if parts == ["graphql"]:
-                return 200, await self.graphql(conn, orjson.loads(body))
+            return await self.handle(
+                conn, scope, lambda: self.dispatch(conn, method, parts, query, body)
+            )
+
+    async def handle(
+        self, conn: asyncpg.Connection, scope: Scope, handler: Callable[[], Awaitable[Any]]
+    ) -> tuple[int, Any]:
+        result: tuple[int, Any] = await handler()
+        return result
+
+    async def dispatch(
+        self,
+        conn: asyncpg.Connection,
+        method: str,
+        parts: list[str],
+        query: dict[str, str],
+        body: bytes,
+    ) -> tuple[int, Any]:
+        if parts == ["patients", "search"]:
+            return 200, await self.search(conn, query)
+        if parts == ["patients"] and method == "POST":
+            return 201, await self.create_patient(conn, orjson.loads(body))
+        if len(parts) == 2 and parts[0] == "patients" and method == "GET":
+            row = await conn.fetchrow(GQL_PATIENT, uuid.UUID(parts[1]))
+            return (200, dict(row)) if row else (404, {"error": "not found"})
+        if len(parts) == 2 and parts[0] == "patients" and method == "PUT":
+            return 200, await self.update_patient(conn, parts[1], orjson.loads(body))
+        if parts == ["clinical", "encounters"]:
+            return 201, await self.create_encounter(conn, orjson.loads(body))
+        if parts == ["appointments", "schedule"]:
+            return 200, await self.schedule(conn, query)
+        if parts == ["graphql"]:
+            return 200, await self.graphql(conn, orjson.loads(body))
         return 404, {"error": "not found"}
 
     async def search(self, conn: asyncpg.Connection, query: dict[str, str]) -> Any:
@@ -243,7 +279,7 @@ class Floor:
         words = [*normalize(raw).split(), "", ""][:2]
         limit = int(query.get("limit", 10))
         keys = [letter_key(word) for word in words]
-        async with conn.transaction():
+        async with _atomic(conn):
             rows = await conn.fetch(
                 SEARCH_PRECISE, raw.upper(), words[0], words[1], LAST_CHARACTER, limit
             )
@@ -272,8 +308,8 @@ class Floor:
     async def create_patient(self, conn: asyncpg.Connection, data: dict[str, Any]) -> Any:
         now = datetime.now(UTC)
         name = normalize(f"{data['first_name']} {data['last_name']}")
-        async with conn.transaction():
-            value = await conn.fetchval(NEXT_NUMBER, f"P{now.year}")
+        async with _atomic(conn):
+            value = await conn.fetchval(NEXT_NUMBER, f"{SEQUENCE_PREFIX}p{now.year}")
             row = await conn.fetchrow(
                 INSERT_PATIENT,
                 f"P{now.year}{value:04d}",
@@ -315,7 +351,7 @@ class Floor:
         signs = data["physical_examination"]["vital_signs"]
         systolic, diastolic = blood_pressure(signs["blood_pressure"])
         diagnoses = data.get("diagnoses", [])
-        async with conn.transaction():
+        async with _atomic(conn):
             await conn.execute(
                 INSERT_ENCOUNTER,
                 encounter_id,
@@ -395,4 +431,97 @@ class Floor:
         }
 
 
+SESSION_CHECK = (
+    "SELECT (SELECT count(*) FROM emergency_access_grants g WHERE g.user_id = u.id "
+    "AND g.expires_at > $1) AS grants, u.role, u.username, u.patient_id, u.is_active, "
+    "u.mfa_enabled, s.revoked_at, s.expires_at, s.last_seen_at, p.id AS provider_id "
+    "FROM users u JOIN auth_sessions s ON s.user_id = u.id LEFT JOIN providers p "
+    "ON p.user_id = u.id WHERE s.id = $2 AND u.id = $3"
+)
+AUDIT_COLUMNS = tuple(f.name for f in fields(PendingEntry))
+INSERT_AUDIT = (
+    f"INSERT INTO audit_entries ({', '.join(AUDIT_COLUMNS)}) "
+    f"VALUES ({', '.join(f'${n}' for n in range(1, len(AUDIT_COLUMNS) + 1))})"
+)
+
+
+class Duties(Floor):
+    """The floor plus what HMS must do for every request whatever its framework: verify the
+    bearer token, check its session in the database, and write a signed audit entry per patient
+    touched (one per request, one per patient returned by a search), in the request's
+    transaction. What HMS adds beyond this is the cost of its framework and code; what this
+    adds to the floor is the cost of the requirements."""
+
+    @cached_property
+    def auth(self) -> AuthConfig:
+        # HMS's settings (HMS_SECRET_KEY): read when the first request comes, not at import.
+        return AuthConfig.from_settings(get_settings())
+
+    @cached_property
+    def audit_key(self) -> bytes:
+        return chain_key(self.auth.secret_key)
+
+    async def handle(
+        self, conn: asyncpg.Connection, scope: Scope, handler: Callable[[], Awaitable[Any]]
+    ) -> tuple[int, Any]:
+        token = next(
+            (v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), ""
+        ).removeprefix("Bearer ")
+        claims = decode_access_token(self.auth, token)
+        now = datetime.now(UTC)
+        async with conn.transaction():
+            user = await conn.fetchrow(
+                SESSION_CHECK, now, uuid.UUID(claims["sid"]), uuid.UUID(claims["sub"])
+            )
+            if user is None or user["revoked_at"] is not None:
+                return 401, {"error": "session ended"}
+            status, payload = await handler()
+            entries = [
+                self._entry(user, claims, now, scope, patient_id)
+                for patient_id in _patients_touched(payload)
+            ]
+            await conn.executemany(
+                INSERT_AUDIT, [[getattr(e, c) for c in AUDIT_COLUMNS] for e in entries]
+            )
+        return status, payload
+
+    def _entry(
+        self,
+        user: asyncpg.Record,
+        claims: dict[str, Any],
+        now: datetime,
+        scope: Scope,
+        patient_id: Any,
+    ) -> PendingEntry:
+        entry = PendingEntry(
+            id=uuid.uuid4(),
+            occurred_at=now,
+            user_id=uuid.UUID(claims["sub"]),
+            username=user["username"],
+            role=user["role"],
+            ip_address=scope["client"][0] if scope.get("client") else None,
+            user_agent=None,
+            action=f"bench.{scope['method'].lower()}",
+            resource_type="patient",
+            resource_id=str(patient_id) if patient_id else None,
+            patient_id=uuid.UUID(str(patient_id)) if patient_id else None,
+            outcome="success",
+            request_id=None,
+            details={},
+        )
+        entry.hash = entry_hash(self.audit_key, entry)
+        return entry
+
+
+def _patients_touched(payload: Any) -> list[Any]:
+    if isinstance(payload, dict) and "patients" in payload:
+        return [p["id"] for p in payload["patients"]] or [None]
+    if isinstance(payload, dict):
+        inner = payload.get("data", {}).get("patient") if "data" in payload else payload
+        if isinstance(inner, dict):
+            return [inner.get("patient_id") or inner.get("id")]
+    return [None]
+
+
 app = Floor()
+duties = Duties()

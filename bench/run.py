@@ -3,12 +3,15 @@
     .venv/bin/python bench/run.py --database-url postgresql://postgres@127.0.0.1:5432/hms_bench
 
 Load a hospital first (`hms demo --patients 1000000`). The run starts `hms serve` (one process)
-and the floor (`bench/floor.py`, one uvicorn process) on the same database, creates a doctor to
-sign in as, samples patients, names and busy provider days from the data, then drives every
-operation with `wrk` at a fixed number of connections, HMS first and the floor right after, and
-prints requests per second, p50/p95/p99 latency, HMS / floor and the peak memory of each server
-process. HMS runs with its rate limit raised (HMS_RATE_LIMIT) so that the limiter counts but
-never refuses. Results also go to a JSON file.
+and two references (`bench/floor.py`, one uvicorn process each) on the same database: the floor,
+the same SQL with nothing around it, and the duties, the floor plus what HMS must do for every
+request (check the token and its session, write a signed audit entry per patient touched, in the
+request's transaction). It creates a doctor to sign in as, samples patients, names and busy
+provider days from the data, then drives every operation with `wrk` at a fixed number of
+connections, HMS first and the references right after, and prints requests per second,
+p50/p95/p99 latency, HMS / floor, HMS / duties and the peak memory of each server process. A
+reference that fails requests gets no ratio. HMS runs with its rate limit raised
+(HMS_RATE_LIMIT) so that the limiter counts but never refuses. Results also go to a JSON file.
 """
 
 from __future__ import annotations
@@ -80,6 +83,8 @@ class Row:
     hms: Result
     floor: Result | None = None
     ratio: float | None = None
+    duties: Result | None = None
+    duties_ratio: float | None = None
     target: str = ""
     met: bool | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -267,27 +272,57 @@ def judge(row: Row) -> None:
         row.met = False if row.met is not None else None
 
 
+def reference(app: str, port: int) -> list[str]:
+    """The command line of a reference server: one uvicorn process."""
+    return [
+        sys.executable,
+        "-m",
+        "uvicorn",
+        app,
+        "--port",
+        str(port),
+        "--no-access-log",
+        "--log-level",
+        "warning",
+    ]
+
+
+def ratio_of(hms: Result, reference: Result) -> float | None:
+    """HMS / reference, or None when the reference failed requests (its rate would be
+    the rate of its failures)."""
+    if reference.non2xx or reference.socket_errors or not reference.rps:
+        return None
+    return round(hms.rps / reference.rps, 3)
+
+
 def print_table(rows: list[Row], memory: dict[str, float]) -> None:
     head = (
         f"{'operation':<18}{'conn':>5}{'HMS rps':>10}{'p50':>8}{'p95':>8}{'p99':>8}"
-        f"{'floor rps':>11}{'p99':>8}{'ratio':>7}  target"
+        f"{'floor rps':>11}{'p99':>8}{'ratio':>7}{'duties rps':>12}{'ratio':>7}  target"
     )
     print(head)
     print("-" * len(head))
     for r in rows:
-        f = r.floor
+        f, d = r.floor, r.duties
         mark = "" if r.met is None else (" met" if r.met else " MISSED")
-        errors = f" ({r.hms.non2xx} non-2xx)" if r.hms.non2xx else ""
+        errors = "".join(
+            f" ({result.server}: {result.non2xx + result.socket_errors} failed)"
+            for result in (r.hms, f, d)
+            if result is not None and (result.non2xx or result.socket_errors)
+        )
         print(
             f"{r.operation:<18}{r.connections:>5}{r.hms.rps:>10.0f}{r.hms.p50_ms:>8.1f}"
             f"{r.hms.p95_ms:>8.1f}{r.hms.p99_ms:>8.1f}"
             f"{(f'{f.rps:.0f}' if f else '-'):>11}{(f'{f.p99_ms:.1f}' if f else '-'):>8}"
-            f"{(f'{r.ratio:.2f}' if r.ratio is not None else '-'):>7}  "
+            f"{(f'{r.ratio:.2f}' if r.ratio is not None else '-'):>7}"
+            f"{(f'{d.rps:.0f}' if d else '-'):>12}"
+            f"{(f'{r.duties_ratio:.2f}' if r.duties_ratio is not None else '-'):>7}  "
             f"{r.target}{mark}{errors}{' ' + r.hms.note if r.hms.note else ''}"
         )
     print(
         f"peak RSS under load: HMS {memory['hms']:.0f} MB "
-        f"({'met' if memory['hms'] < 250 else 'MISSED'}: <250 MB), floor {memory['floor']:.0f} MB"
+        f"({'met' if memory['hms'] < 250 else 'MISSED'}: <250 MB), floor {memory['floor']:.0f} MB, "
+        f"duties {memory['duties']:.0f} MB"
     )
 
 
@@ -301,6 +336,7 @@ def main() -> None:
     parser.add_argument("--json", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--hms-port", type=int, default=8101)
     parser.add_argument("--floor-port", type=int, default=8102)
+    parser.add_argument("--duties-port", type=int, default=8103)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is needed: apt-get install -y wrk")
@@ -311,24 +347,17 @@ def main() -> None:
     hms = Server("hms", [HMS, "serve", "--port", str(args.hms_port)], env, args.hms_port)
     floor_env = {**os.environ, "HMS_BENCH_DATABASE_URL": args.database_url}
     floor = Server(
-        "floor",
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "bench.floor:app",
-            "--port",
-            str(args.floor_port),
-            "--no-access-log",
-            "--log-level",
-            "warning",
-        ],
-        floor_env,
-        args.floor_port,
+        "floor", reference("bench.floor:app", args.floor_port), floor_env, args.floor_port
+    )
+    # The duties reference checks HMS's tokens and sessions and signs audit entries as HMS does.
+    duties_env = {**floor_env, "HMS_SECRET_KEY": SECRET, "HMS_DATA_DIR": env["HMS_DATA_DIR"]}
+    duties = Server(
+        "duties", reference("bench.floor:duties", args.duties_port), duties_env, args.duties_port
     )
     try:
         hms.wait_ready("/health/live")
         floor.wait_ready("/")
+        duties.wait_ready("/")
         token = httpx.post(
             f"{hms.url}/auth/token", json={"username": USER, "password": PASSWORD}
         ).json()["access_token"]
@@ -371,7 +400,10 @@ def main() -> None:
             if op.floor:
                 wrk(floor, op, conns, args.warmup, wrk_env)
                 row.floor = wrk(floor, op, conns, args.duration, wrk_env)
-                row.ratio = round(result.rps / row.floor.rps, 3) if row.floor.rps else None
+                row.ratio = ratio_of(result, row.floor)
+                wrk(duties, op, conns, args.warmup, hms_env_wrk)
+                row.duties = wrk(duties, op, conns, args.duration, hms_env_wrk)
+                row.duties_ratio = ratio_of(result, row.duties)
             judge(row)
             rows.append(row)
             print(
@@ -382,6 +414,7 @@ def main() -> None:
         memory = {
             "hms": max((r.hms.peak_rss_mb for r in rows), default=0.0),
             "floor": max((r.floor.peak_rss_mb for r in rows if r.floor), default=0.0),
+            "duties": max((r.duties.peak_rss_mb for r in rows if r.duties), default=0.0),
         }
         print()
         print_table(rows, memory)
@@ -400,6 +433,7 @@ def main() -> None:
     finally:
         hms.stop()
         floor.stop()
+        duties.stop()
 
 
 if __name__ == "__main__":
