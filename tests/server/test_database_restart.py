@@ -1,6 +1,7 @@
 """PostgreSQL restarted under load: while the database is down, requests fail cleanly (503 with
-the error envelope, promptly) and /health/ready says 503; once it is back, the same server
-process recovers by itself, and every write a client saw acknowledged is there.
+the error envelope, or an OperationOutcome under /fhir, promptly) and /health/ready says 503;
+once it is back, the same server process recovers by itself, and every write a client saw
+acknowledged is there.
 
 The database is a private PostgreSQL cluster made for this test (initdb in a temporary folder,
 on a free port), so that stopping it disturbs nobody else."""
@@ -110,6 +111,16 @@ async def test_postgresql_restarted_under_load(cluster: Cluster, tmp_path: Path)
                     timeout=ANSWER_BOUND,
                 )
                 assert_refused_cleanly(refused, time.monotonic() - started)
+                started = time.monotonic()
+                fhir = requests.get(
+                    f"{server.url}/fhir/R4/Patient?name=smith",
+                    headers=headers,
+                    timeout=ANSWER_BOUND,
+                )
+                assert fhir.status_code == 503, fhir.text
+                assert fhir.json()["resourceType"] == "OperationOutcome"
+                assert fhir.headers["Retry-After"]
+                assert time.monotonic() - started < ANSWER_BOUND
                 time.sleep(0.5)
             live = requests.get(f"{server.url}/health/live", timeout=ANSWER_BOUND)
             assert live.status_code == 200
