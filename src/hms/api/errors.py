@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, Operation
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from hms.db import utcnow
-from hms.errors import Conflict, HMSError
+from hms.errors import Conflict, HMSError, ServiceUnavailable
 
 log = logging.getLogger("hms.api")
 
@@ -195,6 +195,28 @@ def database_unavailable(exc: DBAPIError) -> bool:
     return type(cause).__name__ in ("InternalClientError", "ConnectionDoesNotExistError")
 
 
+def database_failure(exc: DBAPIError) -> HMSError | None:
+    """What a database error means for the client, the same on every door: a conflict to retry,
+    the database unavailable, or None (a bug, answered as such)."""
+    if (conflict := concurrency_conflict(exc)) is not None:
+        log.warning("transaction aborted by the database: %s", _sqlstate(exc))
+        return conflict
+    if database_unavailable(exc):
+        log.error("database unavailable: %s", type(exc.orig).__name__)
+        return ServiceUnavailable(
+            "The database is unavailable; try again shortly", headers={"Retry-After": "5"}
+        )
+    return None
+
+
+def backing_service_down(exc: OSError) -> ServiceUnavailable:
+    """A connection refused or cut below the database driver (Redis, the database's socket)."""
+    log.error("backing service unavailable: %s", type(exc).__name__)
+    return ServiceUnavailable(
+        "A backing service is unavailable; try again shortly", headers={"Retry-After": "5"}
+    )
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HMSError)
     async def _domain(request: Request, exc: HMSError) -> Response:
@@ -253,32 +275,15 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DBAPIError)
     async def _db_down(request: Request, exc: DBAPIError) -> Response:
-        if (conflict := concurrency_conflict(exc)) is not None:
-            log.warning("transaction aborted by the database: %s", _sqlstate(exc))
-            return await _domain(request, conflict)
-        if not database_unavailable(exc):
+        if (known := database_failure(exc)) is None:
             return await _unexpected(request, exc)
-        log.error("database unavailable: %s", type(exc.orig).__name__)
-        return error_response(
-            request,
-            status=503,
-            code="SERVICE_UNAVAILABLE",
-            message="The database is unavailable; try again shortly",
-            headers={"Retry-After": "5"},
-        )
+        return await _domain(request, known)
 
     # Its own handler, not a branch of the catch-all below: the framework re-raises what the
     # catch-all answered, and the server then drops the client's connection (keep-alive too).
     @app.exception_handler(OSError)
     async def _backing_service_down(request: Request, exc: OSError) -> Response:
-        log.error("backing service unavailable: %s", type(exc).__name__)
-        return error_response(
-            request,
-            status=503,
-            code="SERVICE_UNAVAILABLE",
-            message="A backing service is unavailable; try again shortly",
-            headers={"Retry-After": "5"},
-        )
+        return await _domain(request, backing_service_down(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

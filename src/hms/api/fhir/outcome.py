@@ -13,7 +13,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hms.api.errors import concurrency_conflict, database_unavailable, validation_details
+from hms.api.errors import backing_service_down, database_failure, validation_details
 from hms.errors import HMSError
 
 log = logging.getLogger("hms.fhir")
@@ -98,26 +98,18 @@ def install_outcome_handlers(app: FastAPI) -> None:
     async def _integrity(request: Request, exc: IntegrityError) -> Response:
         return outcome_response(409, "The request conflicts with an existing record")
 
-    # The database's failures are told apart as REST tells them (hms.api.errors).
+    # The database's failures mean what they mean on REST (hms.api.errors).
     @app.exception_handler(DBAPIError)
     async def _db_down(request: Request, exc: DBAPIError) -> Response:
-        if (conflict := concurrency_conflict(exc)) is not None:
-            return outcome_response(conflict.status, conflict.message, headers=conflict.headers)
-        if not database_unavailable(exc):
+        if (known := database_failure(exc)) is None:
             return await _unexpected(request, exc)
-        log.error("database unavailable: %s", type(exc.orig).__name__)
-        return outcome_response(
-            503, "The database is unavailable; try again shortly", headers={"Retry-After": "5"}
-        )
+        return await _domain(request, known)
 
     # Its own handler, not a branch of the catch-all below: the framework re-raises what the
     # catch-all answered, and the server then drops the client's connection.
     @app.exception_handler(OSError)
     async def _backing_service_down(request: Request, exc: OSError) -> Response:
-        log.error("backing service unavailable: %s", type(exc).__name__)
-        return outcome_response(
-            503, "A backing service is unavailable; try again shortly", headers={"Retry-After": "5"}
-        )
+        return await _domain(request, backing_service_down(exc))
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

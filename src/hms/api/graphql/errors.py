@@ -10,7 +10,7 @@ from pydantic import ValidationError
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from graphql import GraphQLError
-from hms.api.errors import concurrency_conflict, validation_details
+from hms.api.errors import database_failure, validation_details
 from hms.api.graphql.inputs import graphql_name
 from hms.errors import Conflict, HMSError, ValidationFailed
 
@@ -28,7 +28,7 @@ def domain_error(error: BaseException | None) -> HMSError | None:
     if isinstance(error, IntegrityError):
         return Conflict("The request conflicts with an existing record")
     if isinstance(error, DBAPIError):
-        return concurrency_conflict(error)
+        return database_failure(error)
     if isinstance(error, ValidationError):
         details = validation_details([dict(e) for e in error.errors()])
         for item in details["errors"]:

@@ -10,7 +10,6 @@ from typing import Any
 import strawberry
 from pydantic import BaseModel, create_model
 from strawberry.experimental.pydantic import type as from_model
-from strawberry.experimental.pydantic.conversion import _convert_from_pydantic_to_strawberry_type
 from strawberry.scalars import JSON
 from strawberry.types.base import StrawberryList, StrawberryOptional, has_object_definition
 from strawberry.types.union import StrawberryUnion
@@ -410,7 +409,7 @@ def _converter(type_: Any) -> Convert | None:
             return list
         return lambda values: [None if v is None else item(v) for v in values]
     if isinstance(type_, StrawberryUnion):
-        return lambda value: _convert_from_pydantic_to_strawberry_type(type_, value)
+        raise TypeError(f"no conversion plan for the union {type_!r}")
     if has_object_definition(type_):
 
         def convert(value: Any) -> Any:
