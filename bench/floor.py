@@ -38,13 +38,8 @@ from hms.clinical.vitals import blood_pressure, celsius
 from hms.config import get_settings
 from hms.numbering import SEQUENCE_PREFIX
 from hms.patients.name_index import letter_key, name_words
-from hms.patients.search import (
-    LAST_CHARACTER,
-    SIMILARITY_THRESHOLD,
-    normalize,
-    reversed_digits,
-    search_keys,
-)
+from hms.patients.search import normalize, reversed_digits, search_keys
+from hms.patients.search_statements import LAST_CHARACTER, SIMILARITY_THRESHOLD
 
 Scope = dict[str, Any]
 Receive = Callable[[], Awaitable[dict[str, Any]]]

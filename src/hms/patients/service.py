@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Sequence
@@ -252,12 +253,18 @@ async def search_patients(
         raise ValidationFailed("query", "Give a name, patient number, e-mail or phone to search")
     scope = patient_scope(actor)
     if not include_inactive:
-        scope = scope & Patient.is_active.is_(True)
+        scope = _active_only(scope)
     patients, total = await patient_search.search(
         session, query, scope=scope, limit=limit, offset=offset
     )
     _audit_reads(session, actor, "patient.search", patients)
     return patients, total
+
+
+@functools.lru_cache(maxsize=4096)
+def _active_only(scope: ColumnElement[bool]) -> ColumnElement[bool]:
+    """One expression per scope, as search keeps its statements per scope."""
+    return scope & Patient.is_active.is_(True)
 
 
 def _name_starts(name: str) -> ColumnElement[bool]:
