@@ -100,9 +100,13 @@ SEARCH_PRECISE = (
     f"AND id IN ({_candidates(_STARTS, {'w': 2}, {'w': 3})}) ORDER BY CASE WHEN patient_number "
     "= $1 THEN 0 ELSE 1 END, last_name, first_name, id LIMIT $5 OFFSET 0"
 )
+# The plans HMS uses: one generic plan for the precise stage, the tolerant one planned for its
+# words (hms.patients.search).
+PRECISE_SETTINGS = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true)"
 TOLERANT_SETTINGS = (
     f"SELECT set_config('pg_trgm.word_similarity_threshold', '{SIMILARITY_THRESHOLD}', true), "
-    "set_config('enable_seqscan', 'off', true)"
+    "set_config('enable_seqscan', 'off', true), "
+    "set_config('plan_cache_mode', 'force_custom_plan', true)"
 )
 SEARCH_TOLERANT = (
     f"SELECT {PATIENT_COLUMNS}, count(*) OVER () AS total FROM patients WHERE is_active IS true "
@@ -275,6 +279,7 @@ class Floor:
         limit = int(query.get("limit", 10))
         keys = [letter_key(word) for word in words]
         async with _atomic(conn):
+            await conn.execute(PRECISE_SETTINGS)
             rows = await conn.fetch(
                 SEARCH_PRECISE, raw.upper(), words[0], words[1], LAST_CHARACTER, limit
             )
