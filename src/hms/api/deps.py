@@ -125,7 +125,8 @@ ActorDep = Annotated[Actor, Depends(get_actor)]
 EnrollingActorDep = Annotated[Actor, Depends(get_enrolling_actor)]
 
 
-def get_auth_config(request: Request) -> AuthConfig:
+async def get_auth_config(request: Request) -> AuthConfig:
+    # A coroutine: FastAPI runs a plain function in a worker thread (see `pagination`).
     return get_runtime(request).auth
 
 
