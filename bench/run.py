@@ -9,8 +9,9 @@ request (check the token and its session, write a signed audit entry per patient
 request's transaction). It creates a doctor to sign in as, samples patients, names and busy
 provider days from the data, then drives every operation with `wrk` at a fixed number of
 connections, HMS first and the references right after, and prints requests per second,
-p50/p95/p99 latency, HMS / floor, HMS / duties and the peak memory of each server process. A
-reference that fails requests gets no ratio. HMS runs with its rate limit raised
+p50/p95/p99 latency, HMS / floor, HMS / duties and the peak memory of each server process. Each
+row starts once HMS's sealer has linked the audit entries of the rows before. A reference that
+fails requests gets no ratio. HMS runs with its rate limit raised
 (HMS_RATE_LIMIT) so that the limiter counts but never refuses. Results also go to a JSON file.
 """
 
@@ -224,6 +225,29 @@ async def sample(database_url: str, folder: Path, doctor_provider: str) -> str:
     return str(days[0]["day"])
 
 
+UNSEALED = (
+    "SELECT count(*) FROM audit_entries e, audit_chain_head h WHERE h.id = 1 "
+    "AND e.xid >= h.sealed_xid AND (e.xid, e.seq) > (h.sealed_xid, h.sealed_seq)"
+)
+
+
+async def settle(database_url: str, limit: float = 120.0) -> int:
+    """Waits until HMS's sealer has linked the audit entries of the rows before (or `limit`
+    seconds); returns how many were left. Each row then starts from a quiet server, as its
+    own figures should: the entries of a busy row (ten per search) would otherwise be sealed
+    during the next one, on the same process."""
+    conn = await asyncpg.connect(database_url)
+    try:
+        deadline = time.monotonic() + limit
+        while True:
+            left = int(await conn.fetchval(UNSEALED))
+            if not left or time.monotonic() > deadline:
+                return left
+            await asyncio.sleep(0.5)
+    finally:
+        await conn.close()
+
+
 def month_of(day: str) -> tuple[str, str]:
     """The first and last day of the month of `day` (ISO dates)."""
     first = date.fromisoformat(day).replace(day=1)
@@ -414,6 +438,8 @@ def main() -> None:
                 rows.append(Row(op.name, conns, Result("hms", note="not available (404)")))
                 print(f"{op.name}: not available (the endpoint answers 404)", flush=True)
                 continue
+            if left := asyncio.run(settle(args.database_url)):
+                print(f"{op.name}: {left} audit entries still unsealed", flush=True)
             wrk(hms, op, conns, args.warmup, hms_env_wrk)
             result = wrk(hms, op, conns, args.duration, hms_env_wrk)
             row = Row(op.name, conns, result)
