@@ -195,26 +195,28 @@ def database_unavailable(exc: DBAPIError) -> bool:
     return type(cause).__name__ in ("InternalClientError", "ConnectionDoesNotExistError")
 
 
-def database_failure(exc: DBAPIError) -> HMSError | None:
-    """What a database error means for the client, the same on every door: a conflict to retry,
-    the database unavailable, or None (a bug, answered as such)."""
-    if (conflict := concurrency_conflict(exc)) is not None:
-        log.warning("transaction aborted by the database: %s", _sqlstate(exc))
-        return conflict
-    if database_unavailable(exc):
-        log.error("database unavailable: %s", type(exc.orig).__name__)
+def infrastructure_error(exc: BaseException) -> HMSError | None:
+    """What a failure of the database or a backing service means for the client, the same on
+    every door: a conflict, the service unavailable, or None (a bug, answered as such)."""
+    if isinstance(exc, IntegrityError):
+        return Conflict("The request conflicts with an existing record")
+    if isinstance(exc, DBAPIError):
+        if (conflict := concurrency_conflict(exc)) is not None:
+            log.warning("transaction aborted by the database: %s", _sqlstate(exc))
+            return conflict
+        if database_unavailable(exc):
+            log.error("database unavailable: %s", type(exc.orig).__name__)
+            return ServiceUnavailable(
+                "The database is unavailable; try again shortly", headers={"Retry-After": "5"}
+            )
+        return None
+    if isinstance(exc, OSError):
+        # A connection refused or cut below the database driver (Redis, the database's socket).
+        log.error("backing service unavailable: %s", type(exc).__name__)
         return ServiceUnavailable(
-            "The database is unavailable; try again shortly", headers={"Retry-After": "5"}
+            "A backing service is unavailable; try again shortly", headers={"Retry-After": "5"}
         )
     return None
-
-
-def backing_service_down(exc: OSError) -> ServiceUnavailable:
-    """A connection refused or cut below the database driver (Redis, the database's socket)."""
-    log.error("backing service unavailable: %s", type(exc).__name__)
-    return ServiceUnavailable(
-        "A backing service is unavailable; try again shortly", headers={"Retry-After": "5"}
-    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -264,26 +266,16 @@ def install_error_handlers(app: FastAPI) -> None:
             request, status=exc.status_code, code=code, message=message, headers=headers
         )
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> Response:
-        return error_response(
-            request,
-            status=409,
-            code="CONFLICT",
-            message="The request conflicts with an existing record",
-        )
-
-    @app.exception_handler(DBAPIError)
-    async def _db_down(request: Request, exc: DBAPIError) -> Response:
-        if (known := database_failure(exc)) is None:
+    # Its own handler (for OSError too), not a branch of the catch-all below: the framework
+    # re-raises what the catch-all answered, and the server then drops the client's connection
+    # (keep-alive too).
+    async def _infrastructure(request: Request, exc: Exception) -> Response:
+        if (known := infrastructure_error(exc)) is None:
             return await _unexpected(request, exc)
         return await _domain(request, known)
 
-    # Its own handler, not a branch of the catch-all below: the framework re-raises what the
-    # catch-all answered, and the server then drops the client's connection (keep-alive too).
-    @app.exception_handler(OSError)
-    async def _backing_service_down(request: Request, exc: OSError) -> Response:
-        return await _domain(request, backing_service_down(exc))
+    app.add_exception_handler(DBAPIError, _infrastructure)
+    app.add_exception_handler(OSError, _infrastructure)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -10,10 +10,10 @@ import orjson
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from hms.api.errors import backing_service_down, database_failure, validation_details
+from hms.api.errors import infrastructure_error, validation_details
 from hms.errors import HMSError
 
 log = logging.getLogger("hms.fhir")
@@ -94,22 +94,15 @@ def install_outcome_handlers(app: FastAPI) -> None:
             headers.setdefault("WWW-Authenticate", "Bearer")
         return outcome_response(exc.status_code, message, headers=headers)
 
-    @app.exception_handler(IntegrityError)
-    async def _integrity(request: Request, exc: IntegrityError) -> Response:
-        return outcome_response(409, "The request conflicts with an existing record")
-
-    # The database's failures mean what they mean on REST (hms.api.errors).
-    @app.exception_handler(DBAPIError)
-    async def _db_down(request: Request, exc: DBAPIError) -> Response:
-        if (known := database_failure(exc)) is None:
+    # The database's and backing services' failures mean what they mean on REST; their own
+    # handler, not a branch of the catch-all below (see hms.api.errors).
+    async def _infrastructure(request: Request, exc: Exception) -> Response:
+        if (known := infrastructure_error(exc)) is None:
             return await _unexpected(request, exc)
         return await _domain(request, known)
 
-    # Its own handler, not a branch of the catch-all below: the framework re-raises what the
-    # catch-all answered, and the server then drops the client's connection.
-    @app.exception_handler(OSError)
-    async def _backing_service_down(request: Request, exc: OSError) -> Response:
-        return await _domain(request, backing_service_down(exc))
+    app.add_exception_handler(DBAPIError, _infrastructure)
+    app.add_exception_handler(OSError, _infrastructure)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:

@@ -7,12 +7,11 @@ import logging
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from graphql import GraphQLError
-from hms.api.errors import database_failure, validation_details
+from hms.api.errors import infrastructure_error, validation_details
 from hms.api.graphql.inputs import graphql_name
-from hms.errors import Conflict, HMSError, ValidationFailed
+from hms.errors import HMSError, ValidationFailed
 
 log = logging.getLogger("hms.graphql")
 
@@ -25,10 +24,8 @@ def domain_error(error: BaseException | None) -> HMSError | None:
     """The HMS error a resolver's failure means, if it is one the client should see."""
     if isinstance(error, HMSError):
         return error
-    if isinstance(error, IntegrityError):
-        return Conflict("The request conflicts with an existing record")
-    if isinstance(error, DBAPIError):
-        return database_failure(error)
+    if error is not None and (known := infrastructure_error(error)) is not None:
+        return known
     if isinstance(error, ValidationError):
         details = validation_details([dict(e) for e in error.errors()])
         for item in details["errors"]:
