@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import weakref
 
-from sqlalchemy import Integer, String, select, text
+from sqlalchemy import ColumnElement, Integer, String, column, select, text
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -39,6 +39,29 @@ _known: weakref.WeakKeyDictionary[Engine, set[str]] = weakref.WeakKeyDictionary(
 
 async def next_number(session: AsyncSession, prefix: str) -> str:
     return (await reserve_numbers(session, prefix, 1))[0]
+
+
+async def number_for_insert(session: AsyncSession, prefix: str) -> str | ColumnElement[str]:
+    """The next number as a value to give a new row's column: on PostgreSQL an expression that
+    draws it inside the INSERT storing the row (which returns it), one round trip less than
+    drawing it first; elsewhere the drawn number itself."""
+    connection = await session.connection()
+    if connection.dialect.name != "postgresql":
+        return await next_number(session, prefix)
+    name = f"{prefix}{utcnow().year}"
+    sequence = SEQUENCE_PREFIX + name.lower()
+    known = _known.setdefault(connection.engine.sync_engine, set())
+    if sequence not in known and await _ensure_sequence(connection, name, sequence):
+        known.add(sequence)
+    return _DRAWN.bindparams(hms_number_name=name, hms_number_sequence=sequence).scalar_subquery()
+
+
+# The drawn value formatted as `reserve_numbers` does: at least four digits, wider past 9999.
+_DRAWN = text(
+    "SELECT CAST(:hms_number_name AS text) || lpad(CAST(n AS text), "
+    "greatest(4, length(CAST(n AS text))), '0') "
+    "FROM nextval(CAST(:hms_number_sequence AS regclass)) AS n"
+).columns(column("number", String))
 
 
 async def reserve_numbers(session: AsyncSession, prefix: str, count: int) -> list[str]:

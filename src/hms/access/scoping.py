@@ -112,12 +112,24 @@ def reference(
 ) -> ColumnElement[bool]:
     """A path names a record by its UUID or, where it has one, its number (P20240001,
     RX20240001...). Anything else matches nothing: a 404 with `not_found` as its message."""
+    pattern = number_pattern if number_column is not None else None
+    value = parse_reference(ref, not_found=not_found, number_pattern=pattern)
+    if isinstance(value, uuid.UUID) or number_column is None:
+        return id_column == value
+    return number_column == value
+
+
+def parse_reference(
+    ref: str, *, not_found: str, number_pattern: re.Pattern[str] | None = None
+) -> uuid.UUID | str:
+    """What `reference` matches: the UUID, or the record number (upper case) where the record
+    kind has a `number_pattern`; a 404 with `not_found` for anything else."""
     try:
-        return id_column == uuid.UUID(ref)
+        return uuid.UUID(ref)
     except ValueError:
         pass
-    if number_column is not None and number_pattern is not None:
+    if number_pattern is not None:
         number = ref.upper()
         if number_pattern.match(number):
-            return number_column == number
+            return number
     raise NotFound(not_found)

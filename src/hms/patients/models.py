@@ -4,7 +4,7 @@ import uuid
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, false, text
+from sqlalchemy import Boolean, Date, FetchedValue, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from hms.db import Base, JSONType, TimestampedMixin
@@ -13,7 +13,11 @@ from hms.db import Base, JSONType, TimestampedMixin
 class Patient(TimestampedMixin, Base):
     __tablename__ = "patients"
 
-    patient_number: Mapped[str] = mapped_column(String(16), unique=True)
+    # FetchedValue: no default in the schema, but the INSERT may draw the number itself
+    # (`numbering.number_for_insert`) and returns it.
+    patient_number: Mapped[str] = mapped_column(
+        String(16), unique=True, server_default=FetchedValue()
+    )
     first_name: Mapped[str] = mapped_column(String(100))
     last_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date] = mapped_column(Date)
@@ -39,7 +43,7 @@ class Patient(TimestampedMixin, Base):
     email_normalized: Mapped[str | None] = mapped_column(String(254), index=True)
     phone_digits_reversed: Mapped[str | None] = mapped_column(String(32), index=True)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__ = {"version_id_col": version, "eager_defaults": True}
     __table_args__ = (
         Index("ix_patients_last_first", "last_name", "first_name"),
         Index("ix_patients_created_at", "created_at"),

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Insert, delete, insert
+from sqlalchemy import Insert, delete, insert, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
@@ -47,11 +47,30 @@ async def index_name(
         await connection.execute(
             delete(PatientNameWord).where(PatientNameWord.patient_id == patient_id)
         )
-    rows = name_word_rows(patient_id, search_name)
-    if not rows:
+    words = name_words(search_name)
+    if not words:
         return
-    await add_vocabulary(connection, (r["word"] for r in rows))
-    await connection.execute(insert(PatientNameWord), rows)
+    if connection.dialect.name == "postgresql":
+        # One round trip for both tables: a registration's statements are each a round trip.
+        await connection.execute(
+            _INDEX_WORDS_PG,
+            {"words": words, "keys": [letter_key(w) for w in words], "patient_id": patient_id},
+        )
+        return
+    await add_vocabulary(connection, words)
+    await connection.execute(
+        insert(PatientNameWord), [{"word": w, "patient_id": patient_id} for w in words]
+    )
+
+
+# The words arrive sorted, so concurrent writers insert new vocabulary in one order.
+_INDEX_WORDS_PG = text(
+    "WITH vocabulary AS (INSERT INTO name_vocabulary (word, letter_key) "
+    "SELECT * FROM unnest(CAST(:words AS text[]), CAST(:keys AS text[])) "
+    "ON CONFLICT DO NOTHING) "
+    "INSERT INTO patient_name_words (word, patient_id) "
+    "SELECT unnest(CAST(:words AS text[])), CAST(:patient_id AS uuid)"
+)
 
 
 @cache

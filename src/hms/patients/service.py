@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, bindparam, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -18,7 +18,7 @@ from hms.analytics import summaries
 from hms.audit import service as audit
 from hms.auth.permissions import Actor, Permission
 from hms.errors import Conflict, Forbidden, NotFound, PreconditionFailed, ValidationFailed
-from hms.numbering import next_number
+from hms.numbering import number_for_insert
 from hms.patients import name_index
 from hms.patients import search as patient_search
 from hms.patients.models import Patient
@@ -75,14 +75,27 @@ async def load_patient(
     FOR NO KEY UPDATE: rows that merely refer to the patient (an appointment, an order) are
     still inserted meanwhile, and a writer holding such a reference can still take the lock
     without deadlocking with another."""
-    query = select(Patient).where(reference_condition(ref), patient_scope(actor))
-    if for_update:
-        query = query.with_for_update(of=Patient, key_share=True)
-    row = await session.execute(query)
+    value = scoping.parse_reference(
+        ref, not_found="Patient not found", number_pattern=NUMBER_PATTERN
+    )
+    query = _lookup(patient_scope(actor), isinstance(value, str), for_update)
+    row = await session.execute(query, {"ref": value})
     patient = row.scalar_one_or_none()
     if patient is None:
         raise NotFound("Patient not found")
     return patient
+
+
+# Built once per reader scope and kind of reference, with the reference as a bound value: a
+# statement built per request costs more to key for the statement cache than to run (a
+# clinician's scope holds four subqueries).
+@functools.lru_cache(maxsize=1024)
+def _lookup(scope: ColumnElement[bool], by_number: bool, for_update: bool) -> Select[Any]:
+    key = Patient.patient_number if by_number else Patient.id
+    query = select(Patient).where(key == bindparam("ref"), scope)
+    if for_update:
+        query = query.with_for_update(of=Patient, key_share=True)
+    return query
 
 
 async def create_patient(session: AsyncSession, *, actor: Actor, data: PatientCreate) -> Patient:
@@ -91,7 +104,7 @@ async def create_patient(session: AsyncSession, *, actor: Actor, data: PatientCr
         actor.require(Permission.PATIENTS_RESTRICT)
     values = data.model_dump(exclude_none=True)
     patient = Patient(id=uuid.uuid4(), is_active=True, **search_fields(values))
-    patient.patient_number = await next_number(session, "P")
+    patient.patient_number = await number_for_insert(session, "P")
     session.add(patient)
     await session.flush()
     await summaries.refresh_patient(session, patient.id, new=True)
