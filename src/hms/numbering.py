@@ -49,10 +49,7 @@ async def number_for_insert(session: AsyncSession, prefix: str) -> str | ColumnE
     if connection.dialect.name != "postgresql":
         return await next_number(session, prefix)
     name = f"{prefix}{utcnow().year}"
-    sequence = SEQUENCE_PREFIX + name.lower()
-    known = _known.setdefault(connection.engine.sync_engine, set())
-    if sequence not in known and await _ensure_sequence(connection, name, sequence):
-        known.add(sequence)
+    sequence = await _sequence(connection, name)
     return _DRAWN.bindparams(hms_number_name=name, hms_number_sequence=sequence).scalar_subquery()
 
 
@@ -90,12 +87,18 @@ async def _from_row(connection: AsyncConnection, name: str, count: int) -> list[
 
 
 async def _from_sequence(connection: AsyncConnection, name: str, count: int) -> list[int]:
+    sequence = await _sequence(connection, name)
+    drawn = await connection.execute(_DRAW, {"sequence": sequence, "count": count})
+    return sorted(drawn.scalars())
+
+
+async def _sequence(connection: AsyncConnection, name: str) -> str:
+    """The sequence of counter `name` (P2026...), created if this process has not yet seen it."""
     sequence = SEQUENCE_PREFIX + name.lower()
     known = _known.setdefault(connection.engine.sync_engine, set())
     if sequence not in known and await _ensure_sequence(connection, name, sequence):
         known.add(sequence)
-    drawn = await connection.execute(_DRAW, {"sequence": sequence, "count": count})
-    return sorted(drawn.scalars())
+    return sequence
 
 
 _DRAW = text("SELECT nextval(CAST(:sequence AS regclass)) FROM generate_series(1, :count)")

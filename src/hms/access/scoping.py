@@ -114,9 +114,9 @@ def reference(
     RX20240001...). Anything else matches nothing: a 404 with `not_found` as its message."""
     pattern = number_pattern if number_column is not None else None
     value = parse_reference(ref, not_found=not_found, number_pattern=pattern)
-    if isinstance(value, uuid.UUID) or number_column is None:
-        return id_column == value
-    return number_column == value
+    if number_column is not None and isinstance(value, str):
+        return number_column == value
+    return id_column == value
 
 
 def parse_reference(
