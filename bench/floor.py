@@ -72,7 +72,7 @@ INSERT_VOCABULARY = (
 _STARTS = "{t}.word >= ${w} AND {t}.word < ${w} || $4"
 _RESEMBLES = "{t}.word = ANY(${w}::text[])"
 _VOCABULARY = (
-    "SELECT {p}, word FROM name_vocabulary WHERE word LIKE '%' || ${w} || '%' "
+    "SELECT {p} AS position, word FROM name_vocabulary WHERE word LIKE '%' || ${w} || '%' "
     "OR letter_key = ${k} OR ${w} <% word"
 )
 SIMILAR_WORDS = f"{_VOCABULARY.format(p=0, w=1, k=2)} UNION ALL {_VOCABULARY.format(p=1, w=3, k=4)}"
@@ -286,10 +286,8 @@ class Floor:
             if len(rows) < limit:
                 await conn.execute(TOLERANT_SETTINGS)
                 similar: list[list[str]] = [[], []]
-                for position, word in await conn.fetch(
-                    SIMILAR_WORDS, words[0], keys[0], words[1], keys[1]
-                ):
-                    similar[position].append(word)
+                for row in await conn.fetch(SIMILAR_WORDS, words[0], keys[0], words[1], keys[1]):
+                    similar[row["position"]].append(row["word"])
                 await conn.execute("RESET enable_seqscan")
                 rows = await conn.fetch(
                     SEARCH_TOLERANT,
