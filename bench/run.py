@@ -512,7 +512,7 @@ def main() -> None:
             judge(row)
             rows.append(row)
             print(
-                f"{op.name}: HMS {result.rps:.0f} rps p99 {result.p99_ms:.1f} ms"
+                f"{op.name}: HMS {row.hms.rps:.0f} rps p99 {row.hms.p99_ms:.1f} ms"
                 + (f", floor {row.floor.rps:.0f} rps" if row.floor else ""),
                 flush=True,
             )
