@@ -1,4 +1,4 @@
-"""The duties on HMS's stack: the least an implementation on FastAPI and SQLAlchemy can do.
+"""The duties on HMS's stack: the least that FastAPI and SQLAlchemy can do for a request.
 
 `bench/floor.py`'s duties reference (the floor's SQL, the token and session check, the signed
 audit entries, in the request's transaction), served the cheapest way the stack allows: one
@@ -7,9 +7,9 @@ SQLAlchemy Core connection (`exec_driver_sql`, no ORM, no compiled statements, n
 Pydantic models), in autocommit so that a read that needs no transaction sends no BEGIN. The
 connections carry the same JSON codecs as the floor's.
 
-HMS can do no less than this and stay on its stack, so stack / floor is the ceiling of HMS /
-floor: a target above it cannot be met by any code on FastAPI and SQLAlchemy, however it is
-written. HMS / stack is what HMS's own code adds to the stack's least.
+HMS can do no less than this while it answers through FastAPI and sends its SQL through
+SQLAlchemy, so stack / floor is the ceiling of HMS / floor: a target above it cannot be met by
+any such code, however it is written. HMS / stack is what HMS's own code adds to the stack's least.
 
     HMS_BENCH_DATABASE_URL=... HMS_SECRET_KEY=<HMS's> uvicorn bench.stack:app --port 8004
     HMS_BENCH_DATABASE_URL=... uvicorn bench.stack:plain --port 8005   # no duties
