@@ -44,20 +44,18 @@ def patient_scope(actor: Actor) -> ColumnElement[bool]:
     return scoping.patient_condition(actor, Patient.id)
 
 
-def parse_reference(ref: str) -> uuid.UUID | str:
-    """A path reference is either the record's UUID or its patient number (404 otherwise)."""
-    return scoping.parse_reference(
-        ref, not_found="Patient not found", number_pattern=NUMBER_PATTERN
-    )
-
-
-def _reference_key(by_number: bool) -> scoping.Column[Any]:
-    return Patient.patient_number if by_number else Patient.id
+_NOT_FOUND = "Patient not found"
 
 
 def reference_condition(ref: str) -> ColumnElement[bool]:
-    value = parse_reference(ref)
-    return _reference_key(isinstance(value, str)) == value
+    """A path reference is either the record's UUID or its patient number (404 otherwise)."""
+    return scoping.reference(
+        ref,
+        Patient.id,
+        not_found=_NOT_FOUND,
+        number_column=Patient.patient_number,
+        number_pattern=NUMBER_PATTERN,
+    )
 
 
 def named_by(patient_id: scoping.Column[uuid.UUID], ref: str) -> ColumnElement[bool]:
@@ -80,12 +78,12 @@ async def load_patient(
     FOR NO KEY UPDATE: rows that merely refer to the patient (an appointment, an order) are
     still inserted meanwhile, and a writer holding such a reference can still take the lock
     without deadlocking with another."""
-    value = parse_reference(ref)
+    value = scoping.parse_reference(ref, not_found=_NOT_FOUND, number_pattern=NUMBER_PATTERN)
     query = _lookup(patient_scope(actor), isinstance(value, str), for_update)
     row = await session.execute(query, {"ref": value})
     patient = row.scalar_one_or_none()
     if patient is None:
-        raise NotFound("Patient not found")
+        raise NotFound(_NOT_FOUND)
     return patient
 
 
@@ -94,7 +92,8 @@ async def load_patient(
 # clinician's scope holds four subqueries).
 @functools.lru_cache(maxsize=1024)
 def _lookup(scope: ColumnElement[bool], by_number: bool, for_update: bool) -> Select[Any]:
-    query = select(Patient).where(_reference_key(by_number) == bindparam("ref"), scope)
+    key = Patient.patient_number if by_number else Patient.id
+    query = select(Patient).where(key == bindparam("ref"), scope)
     if for_update:
         query = query.with_for_update(of=Patient, key_share=True)
     return query
